@@ -1,0 +1,282 @@
+#include "pipeline/config.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "pipeline/config_schema.h"
+#include "pipeline/error.h"
+#include "stages/optim/optimizer.h"
+
+namespace gda {
+namespace {
+
+/// Where a value came from, for messages: "file:line:col" or "--set key=value".
+using Origins = std::map<std::string, std::string>;
+
+std::string where(const std::string& file, const toml::node& n) {
+  const auto& b = n.source().begin;
+  if (!b) return file;
+  return fmt::format("{}:{}:{}", file, b.line, b.column);
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(const std::string& word, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t d = 3;
+  for (const auto& k : known)
+    if (auto e = edit_distance(word, k); e < d) d = e, best = k;
+  return best.empty() ? "" : fmt::format("did you mean \"{}\"? ", best);
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::string toml_type_name(const toml::node& n) {
+  std::ostringstream s;
+  s << n.type();
+  return s.str();
+}
+
+std::optional<Value> to_value(const toml::node& n) {
+  if (auto v = n.as_boolean()) return Value(v->get());
+  if (auto v = n.as_integer()) return Value(std::int64_t(v->get()));
+  if (auto v = n.as_floating_point()) return Value(v->get());
+  if (auto v = n.as_string()) return Value(v->get());
+  return std::nullopt;
+}
+
+std::string dotted(const std::string& section, const std::string& key) {
+  return section.empty() ? key : section + "." + key;
+}
+
+class Validator {
+ public:
+  Validator(std::string file, Origins origins) : file_(std::move(file)), origins_(std::move(origins)) {}
+
+  Config run(toml::table& root) {
+    Config c;
+    std::vector<std::string> section_names;
+    for (const auto& s : config_schema())
+      if (!s.name.empty()) section_names.push_back(s.name);
+    // Sections nobody declared.
+    for (auto& [k, node] : root) {
+      std::string key(k.str());
+      if (node.is_table() && !is_section(key))
+        error(origin(key, node), fmt::format("unknown section [{}]; {}sections are: {}", key,
+                                             suggestion(key, section_names), joined(section_names)));
+    }
+    for (const auto& schema : config_schema()) {
+      toml::table empty;
+      toml::table* t = schema.name.empty() ? &root : root[schema.name].as_table();
+      if (!t) {
+        if (root.contains(schema.name))
+          error(origin(schema.name, *root.get(schema.name)),
+                fmt::format("{} must be a table ([{}])", schema.name, schema.name));
+        t = &empty;
+      }
+      c.section(schema.name) = section(schema, *t);
+    }
+    if (!errors_.empty()) throw UserError(errors_);
+    return c;
+  }
+
+ private:
+  bool is_section(const std::string& name) const {
+    for (const auto& s : config_schema())
+      if (s.name == name && !name.empty()) return true;
+    return false;
+  }
+
+  std::string origin(const std::string& key, const toml::node& n) const {
+    auto it = origins_.find(key);
+    return it != origins_.end() ? it->second : where(file_, n);
+  }
+
+  void error(const std::string& at, const std::string& msg) {
+    errors_ += (errors_.empty() ? "" : "\n") + at + ": " + msg;
+  }
+
+  /// The chosen component name, checked against the registry (or the default).
+  std::string chosen(const SectionSchema& s, const toml::table& t, const std::string& key,
+                     const std::vector<std::string>& names, std::string fallback) {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    auto str = n->value<std::string>();
+    std::string full = dotted(s.name, key);
+    if (!str) {
+      error(origin(full, *n), fmt::format("{} must be a string naming one of: {}", full, joined(names)));
+      return "";
+    }
+    for (const auto& name : names)
+      if (name == *str) return *str;
+    error(origin(full, *n), fmt::format("{}: unknown name \"{}\"; {}known: {}", full, *str,
+                                        suggestion(*str, names), joined(names)));
+    return "";
+  }
+
+  Params section(const SectionSchema& s, const toml::table& t) {
+    ParamSpecs specs = s.keys;
+    if (!s.chooser.empty()) {
+      auto names = s.choices();
+      std::string def = std::get<std::string>(specs.front().default_value);
+      std::string name = chosen(s, t, s.chooser, names, def);
+      std::string base = "adam";
+      if (s.name == "optimizer") {
+        auto bases = base_optimizer_registry().names();
+        base = chosen(s, t, "base", bases, "adam");
+      }
+      if (name.empty() || base.empty()) return Params::defaults(specs);  // already reported
+      for (auto& k : s.component_keys(name, base)) specs.push_back(k);
+    }
+    Params p = Params::defaults(specs);
+    std::vector<std::string> known;
+    for (const auto& spec : specs) known.push_back(spec.name);
+    for (const auto& [k, node] : t) {
+      std::string key(k.str());
+      if (s.name.empty() && node.is_table()) continue;  // a section, checked above
+      std::string full = dotted(s.name, key);
+      const ParamSpec* spec = nullptr;
+      for (const auto& x : specs)
+        if (x.name == key) spec = &x;
+      if (!spec) {
+        std::string owner = s.chooser.empty() ? "" : fmt::format(" for {} = \"{}\"", dotted(s.name, s.chooser),
+                                                                 p.text(s.chooser));
+        error(origin(full, node), fmt::format("unknown key {}; {}keys of [{}]{} are: {}", full,
+                                              suggestion(key, known), s.name, owner, joined(known)));
+        continue;
+      }
+      auto v = to_value(node);
+      if (!v) {
+        error(origin(full, node), fmt::format("{} must be a {} (got a {})", full,
+                                              value_type_name(spec->default_value), toml_type_name(node)));
+        continue;
+      }
+      // An integer where a float is expected is fine (rho = 1).
+      if (std::holds_alternative<double>(spec->default_value))
+        if (auto i = std::get_if<std::int64_t>(&*v)) v = Value(double(*i));
+      if (auto problem = spec->check(*v); !problem.empty()) {
+        error(origin(full, node), full + " " + problem);
+        continue;
+      }
+      p.set(key, *v);
+    }
+    if (s.name == "optimizer" && base_optimizer_registry().find(p.text("name")))
+      p.set("base", p.text("name"));
+    return p;
+  }
+
+  std::string file_;
+  Origins origins_;
+  std::string errors_;
+};
+
+/// Applies "section.key=value" overrides to the parsed table; records their origin.
+Origins apply_overrides(toml::table& root, const std::vector<std::string>& overrides) {
+  Origins origins;
+  for (const auto& o : overrides) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UserError(fmt::format("--set {}: expected section.key=value, e.g. --set optimizer.rho=0.1", o));
+    std::string path = o.substr(0, eq), text = o.substr(eq + 1);
+    toml::table parsed;
+    try {
+      parsed = toml::parse("v = " + text);
+    } catch (const toml::parse_error&) {
+      parsed = toml::table{{"v", text}};  // a bare word: take it as a string
+    }
+    auto dot = path.find('.');
+    std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
+    std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+    toml::table* t = &root;
+    if (!section.empty()) {
+      if (!root.contains(section)) root.insert(section, toml::table{});
+      t = root[section].as_table();
+      if (!t) throw UserError(fmt::format("--set {}: {} is not a section", o, section));
+    }
+    t->insert_or_assign(key, *parsed.get("v"));
+    origins[path] = "--set " + o;
+  }
+  return origins;
+}
+
+Config validate(toml::table root, const std::string& name, const std::vector<std::string>& overrides) {
+  Origins origins = apply_overrides(root, overrides);
+  return Validator(name, origins).run(root);
+}
+
+}  // namespace
+
+const Params& Config::section(const std::string& name) const {
+  auto it = sections_.find(name);
+  if (it == sections_.end()) throw std::logic_error("gda: no config section '" + name + "'");
+  return it->second;
+}
+
+std::string Config::to_toml() const {
+  toml::table root;
+  auto put = [](toml::table& t, const std::string& k, const Value& v) {
+    std::visit([&](const auto& x) { t.insert_or_assign(k, x); }, v);
+  };
+  for (const auto& [k, v] : section("").values()) put(root, k, v);
+  for (const auto& [name, params] : sections_) {
+    if (name.empty()) continue;
+    toml::table t;
+    for (const auto& [k, v] : params.values()) put(t, k, v);
+    root.insert_or_assign(name, std::move(t));
+  }
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
+std::string Config::hash() const {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : to_toml()) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+Config parse_config(const std::string& toml_text, const std::string& name,
+                    const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, name);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw UserError(fmt::format("{}:{}:{}: TOML syntax error: {}", name, b.line, b.column, e.description()));
+  }
+  return validate(std::move(root), name, overrides);
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw UserError(fmt::format("cannot read config file {}: check the path", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  Config c = parse_config(text.str(), path, overrides);
+  c.file = path;
+  c.dir = std::filesystem::absolute(path).parent_path().string();
+  return c;
+}
+
+}  // namespace gda

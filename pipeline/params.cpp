@@ -1,0 +1,102 @@
+#include "pipeline/params.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace gda {
+
+std::string value_type_name(const Value& v) {
+  switch (v.index()) {
+    case 0: return "boolean";
+    case 1: return "integer";
+    case 2: return "float";
+    default: return "string";
+  }
+}
+
+std::string value_to_string(const Value& v) {
+  if (auto b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (auto i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (auto d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+  return "\"" + std::get<std::string>(v) + "\"";
+}
+
+std::string ParamSpec::range_text() const {
+  if (!choices.empty()) {
+    std::string s = "one of";
+    for (auto& c : choices) s += " \"" + c + "\"";
+    return s;
+  }
+  std::string s;
+  if (min) s += fmt::format("{} {}", min_exclusive ? ">" : ">=", *min);
+  if (max) s += fmt::format("{}{} {}", s.empty() ? "" : " and ", max_exclusive ? "<" : "<=", *max);
+  return s;
+}
+
+std::string ParamSpec::check(const Value& v) const {
+  if (v.index() != default_value.index())
+    return fmt::format("must be a {} (got {} {})", value_type_name(default_value),
+                       value_type_name(v), value_to_string(v));
+  if (!choices.empty()) {
+    const auto& s = std::get<std::string>(v);
+    for (auto& c : choices)
+      if (c == s) return "";
+    return fmt::format("must be {} (got {})", range_text(), value_to_string(v));
+  }
+  double x;
+  if (auto i = std::get_if<std::int64_t>(&v)) x = double(*i);
+  else if (auto d = std::get_if<double>(&v)) x = *d;
+  else return "";
+  bool low = min && (min_exclusive ? !(x > *min) : !(x >= *min));
+  bool high = max && (max_exclusive ? !(x < *max) : !(x <= *max));
+  if (low || high) return fmt::format("must be {} (got {})", range_text(), value_to_string(v));
+  return "";
+}
+
+ParamSpec real(std::string name, double def, std::string doc, std::optional<double> min,
+               std::optional<double> max, bool min_exclusive) {
+  ParamSpec s{std::move(name), def, std::move(doc), min, max};
+  s.min_exclusive = min_exclusive;
+  return s;
+}
+ParamSpec positive(std::string name, double def, std::string doc) {
+  return real(std::move(name), def, std::move(doc), 0.0, std::nullopt, true);
+}
+ParamSpec integer(std::string name, std::int64_t def, std::string doc, std::optional<double> min,
+                  std::optional<double> max) {
+  return ParamSpec{std::move(name), def, std::move(doc), min, max};
+}
+ParamSpec flag(std::string name, bool def, std::string doc) {
+  return ParamSpec{std::move(name), def, std::move(doc)};
+}
+ParamSpec text(std::string name, std::string def, std::string doc,
+               std::vector<std::string> choices) {
+  ParamSpec s{std::move(name), std::move(def), std::move(doc)};
+  s.choices = std::move(choices);
+  return s;
+}
+
+const Value& Params::value(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) throw std::logic_error("gda: no parameter '" + key + "' was declared");
+  return it->second;
+}
+double Params::real(const std::string& key) const {
+  const Value& v = value(key);
+  if (auto i = std::get_if<std::int64_t>(&v)) return double(*i);
+  return std::get<double>(v);
+}
+std::int64_t Params::integer(const std::string& key) const { return std::get<std::int64_t>(value(key)); }
+bool Params::flag(const std::string& key) const { return std::get<bool>(value(key)); }
+const std::string& Params::text(const std::string& key) const {
+  return std::get<std::string>(value(key));
+}
+
+Params Params::defaults(const ParamSpecs& specs) {
+  Params p;
+  for (auto& s : specs) p.set(s.name, s.default_value);
+  return p;
+}
+
+}  // namespace gda

@@ -1,0 +1,66 @@
+#pragma once
+// Hyperparameters as data: every registered component (dataset, generator, model,
+// optimizer) declares the keys it reads with a type, a default, a range and a doc line.
+// The config loader validates user input against these specs, `gda list` prints them and
+// docs/CONFIG.md is written from the same place.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace gda {
+
+using Value = std::variant<bool, std::int64_t, double, std::string>;
+
+std::string value_type_name(const Value& v);
+std::string value_to_string(const Value& v);
+
+struct ParamSpec {
+  std::string name;
+  Value default_value;
+  std::string doc;
+  std::optional<double> min, max;  // numeric bounds
+  bool min_exclusive = false, max_exclusive = false;
+  std::vector<std::string> choices;  // allowed strings; empty = any
+
+  /// "" when v is acceptable, else what is wrong, e.g. "must be > 0 (got -0.1)".
+  std::string check(const Value& v) const;
+  std::string range_text() const;
+};
+
+// Short constructors so a spec list reads like a table.
+ParamSpec real(std::string name, double def, std::string doc, std::optional<double> min = {},
+               std::optional<double> max = {}, bool min_exclusive = false);
+ParamSpec positive(std::string name, double def, std::string doc);
+ParamSpec integer(std::string name, std::int64_t def, std::string doc,
+                  std::optional<double> min = {}, std::optional<double> max = {});
+ParamSpec flag(std::string name, bool def, std::string doc);
+ParamSpec text(std::string name, std::string def, std::string doc,
+               std::vector<std::string> choices = {});
+
+using ParamSpecs = std::vector<ParamSpec>;
+
+/// Resolved values of one config section, each key guaranteed to exist and to have
+/// passed its spec's check. Reading a key no spec declared is a programming error.
+class Params {
+ public:
+  Params() = default;
+  void set(const std::string& key, Value v) { values_[key] = std::move(v); }
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+  double real(const std::string& key) const;
+  std::int64_t integer(const std::string& key) const;
+  bool flag(const std::string& key) const;
+  const std::string& text(const std::string& key) const;
+  const Value& value(const std::string& key) const;
+  const std::map<std::string, Value>& values() const { return values_; }
+
+  /// A Params holding every spec's default.
+  static Params defaults(const ParamSpecs& specs);
+
+ private:
+  std::map<std::string, Value> values_;
+};
+
+}  // namespace gda

@@ -1,0 +1,26 @@
+#pragma once
+// One run of gradual domain adaptation: config → data → domains → source model →
+// self-training stages → per-stage evaluation → results in the run directory.
+#include <ostream>
+#include <string>
+
+#include "pipeline/config.h"
+#include "pipeline/run_record.h"
+
+namespace gda {
+
+struct RunOptions {
+  std::string out_dir;              ///< the run directory; "" = output.dir/output.name
+  std::ostream* console = nullptr;  ///< where the per-stage table is printed
+};
+
+/// The run directory the config asks for: output.dir / (output.name or
+/// "<config stem>-seed<seed>").
+std::string default_run_dir(const Config& c);
+
+/// Runs the experiment. User mistakes found while running (a missing data file, sizes
+/// larger than the dataset) throw UserError before any stage is trained; a NaN loss marks
+/// the run failed, keeps every stage already written, and is reported in the summary.
+RunSummary run_experiment(const Config& config, const RunOptions& options);
+
+}  // namespace gda

@@ -1,0 +1,128 @@
+#include "pipeline/run_record.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/files.h"
+
+namespace gda {
+namespace {
+
+using nlohmann::json;
+
+json passes_json(const PassCount& p) {
+  return {{"forward", p.forward}, {"backward", p.backward},
+          {"forward_samples", p.forward_samples}, {"backward_samples", p.backward_samples}};
+}
+
+template <class T>
+json optional_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+std::string percent(std::optional<double> v) { return v ? fmt::format("{:.1f}", 100 * *v) : "-"; }
+
+}  // namespace
+
+std::optional<double> StageRecord::accuracy_of(const std::string& d) const {
+  for (const auto& a : accuracies)
+    if (a.domain == d) return a.accuracy;
+  return std::nullopt;
+}
+
+RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::move(dir)), console_(console) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ + "/log.txt", std::ios::trunc);
+}
+
+void RunRecorder::write_config(const std::string& resolved_toml) {
+  atomic_write(dir_ + "/config.resolved.toml", resolved_toml);
+}
+
+void RunRecorder::log(const std::string& line) {
+  std::ofstream(dir_ + "/log.txt", std::ios::app) << line << "\n";
+  if (console_) *console_ << line << std::endl;
+}
+
+void RunRecorder::add_stage(const StageRecord& r) {
+  stages_.push_back(r);
+  json acc = json::object();
+  for (const auto& a : r.accuracies) acc[a.domain] = a.accuracy;
+  json line = {{"stage", r.stage},
+               {"domain", r.domain},
+               {"position", r.position},
+               {"samples", r.samples},
+               {"domain_size", r.domain_size},
+               {"pseudo_label_accuracy", optional_json(r.pseudo_label_accuracy)},
+               {"loss", r.loss},
+               {"train_seconds", r.train_seconds},
+               {"eval_seconds", r.eval_seconds},
+               {"passes", passes_json(r.passes)},
+               {"accuracy", acc}};
+  jsonl_ += line.dump() + "\n";
+  atomic_write(dir_ + "/stages.jsonl", jsonl_);
+  atomic_write(dir_ + "/table.md", markdown(nullptr));
+  auto inter = [&] {
+    double s = 0;
+    int n = 0;
+    for (const auto& a : r.accuracies)
+      if (a.domain != "source" && a.domain != "target") s += a.accuracy, ++n;
+    return n ? std::optional<double>(s / n) : std::nullopt;
+  }();
+  log(fmt::format("{:>5} {:<8} {:>5.2f} {:>6} {:>6} {:>7.4f} {:>7} {:>7} {:>7} {:>7.1f}", r.stage, r.domain,
+                  r.position, r.samples, percent(r.pseudo_label_accuracy), r.loss,
+                  percent(r.accuracy_of("source")), percent(inter), percent(r.accuracy_of("target")),
+                  r.train_seconds));
+}
+
+std::string RunRecorder::markdown(const RunSummary* s) const {
+  std::string md;
+  std::vector<std::string> domains;
+  if (!stages_.empty())
+    for (const auto& a : stages_.front().accuracies) domains.push_back(a.domain);
+  md += "| stage | trained on | position | samples | pseudo-label acc % | loss |";
+  for (const auto& d : domains) md += " " + d + " % |";
+  md += " train s |\n|---|---|---|---|---|---|";
+  for (std::size_t i = 0; i < domains.size(); ++i) md += "---|";
+  md += "---|\n";
+  for (const auto& r : stages_) {
+    md += fmt::format("| {} | {} | {:.3f} | {} | {} | {:.4f} |", r.stage, r.domain, r.position, r.samples,
+                      percent(r.pseudo_label_accuracy), r.loss);
+    for (const auto& d : domains) md += " " + percent(r.accuracy_of(d)) + " |";
+    md += fmt::format(" {:.1f} |\n", r.train_seconds);
+  }
+  if (s) {
+    md += fmt::format(
+        "\nstatus: {}{}\n\nzero-shot target accuracy: {} %  \nfinal target accuracy: {} %  \n"
+        "seconds: data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} (overlaps training), "
+        "total {:.1f}  \nthreads: {} (training {} intra-op, evaluation {} intra-op)  \n"
+        "passes: {} forward, {} backward\n",
+        s->status, s->error.empty() ? "" : " — " + s->error, percent(s->zero_shot_target_accuracy),
+        percent(s->final_target_accuracy), s->seconds.data, s->seconds.source, s->seconds.adaptation,
+        s->seconds.evaluation, s->seconds.total, s->threads, s->train_threads, s->eval_threads,
+        s->passes.forward, s->passes.backward);
+  }
+  return md;
+}
+
+void RunRecorder::finish(const RunSummary& s) {
+  json j = {{"status", s.status},
+            {"error", s.error},
+            {"config_hash", s.config_hash},
+            {"seed", s.seed},
+            {"threads", {{"total", s.threads}, {"train_intra_op", s.train_threads}, {"eval_intra_op", s.eval_threads}}},
+            {"zero_shot_target_accuracy", optional_json(s.zero_shot_target_accuracy)},
+            {"final_target_accuracy", optional_json(s.final_target_accuracy)},
+            {"seconds",
+             {{"data", s.seconds.data}, {"source", s.seconds.source}, {"adaptation", s.seconds.adaptation},
+              {"evaluation", s.seconds.evaluation}, {"total", s.seconds.total}}},
+            {"passes", passes_json(s.passes)},
+            {"stages", stages_.size()}};
+  atomic_write(dir_ + "/summary.json", j.dump(2) + "\n");
+  atomic_write(dir_ + "/table.md", markdown(&s));
+}
+
+}  // namespace gda

@@ -1,0 +1,36 @@
+#include "stages/models/model.h"
+
+#include <torch/torch.h>
+
+namespace gda {
+
+ModelRegistry& model_registry() {
+  static ModelRegistry r("model");
+  return r;
+}
+
+ModelPtr make_model(const std::string& name, const Params& p, const InputShape& shape) {
+  const auto& entry = model_registry().get(name);
+  auto factory = entry.make;
+  auto m = factory(p, shape);
+  m->make_fresh = [factory, p, shape]() { return factory(p, shape); };
+  return m;
+}
+
+void Model::copy_state_from(const Model& other) {
+  torch::NoGradGuard no_grad;
+  auto dst = named_parameters(true);
+  for (const auto& src : other.named_parameters(true)) dst[src.key()].copy_(src.value());
+  auto dst_b = named_buffers(true);
+  for (const auto& src : other.named_buffers(true)) dst_b[src.key()].copy_(src.value());
+}
+
+std::shared_ptr<Model> Model::clone_model() const {
+  auto m = make_fresh();
+  m->make_fresh = make_fresh;
+  m->copy_state_from(*this);
+  m->train(is_training());
+  return m;
+}
+
+}  // namespace gda

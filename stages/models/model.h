@@ -1,0 +1,45 @@
+#pragma once
+// A classifier split into an encoder (input → features) and a head (features → logits).
+// Feature-space generators (optimal-transport paths) use encode(); the split also lets a
+// training step run the encoder on parts of a batch in parallel.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <functional>
+#include <memory>
+
+#include "pipeline/registry.h"
+
+namespace gda {
+
+/// What a model factory needs to know about the data.
+struct InputShape {
+  std::vector<std::int64_t> sample;  ///< e.g. {1, 28, 28} or {54}
+  std::int64_t classes = 10;
+};
+
+class Model : public torch::nn::Module {
+ public:
+  virtual torch::Tensor encode(const torch::Tensor& x) = 0;
+  virtual torch::Tensor head(const torch::Tensor& features) = 0;
+  torch::Tensor forward(const torch::Tensor& x) { return head(encode(x)); }
+
+  /// A new model of the same architecture with a copy of this one's parameters and
+  /// buffers (BatchNorm statistics), in the same train/eval mode.
+  std::shared_ptr<Model> clone_model() const;
+  /// Copies parameters and buffers from `other` (same architecture) into this model.
+  void copy_state_from(const Model& other);
+
+  /// Set by the factory: makes an untrained model of this architecture.
+  std::function<std::shared_ptr<Model>()> make_fresh;
+};
+
+using ModelPtr = std::shared_ptr<Model>;
+using ModelFactory = std::function<ModelPtr(const Params&, const InputShape&)>;
+using ModelRegistry = Registry<ModelFactory>;
+ModelRegistry& model_registry();
+
+/// Makes a model through the registry and wires its make_fresh.
+ModelPtr make_model(const std::string& name, const Params& p, const InputShape& shape);
+
+}  // namespace gda

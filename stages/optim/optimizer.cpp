@@ -1,0 +1,75 @@
+#include "stages/optim/optimizer.h"
+
+#include <torch/torch.h>
+
+namespace gda {
+
+Optimizer::Optimizer(std::vector<torch::Tensor> params, std::unique_ptr<torch::optim::Optimizer> base)
+    : params_(std::move(params)), base_(std::move(base)) {}
+
+Optimizer::~Optimizer() = default;
+
+void Optimizer::base_step() { base_->step(); }
+
+void Optimizer::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive base;
+  base_->save(base);
+  archive.write("base", base);
+}
+
+void Optimizer::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive base;
+  archive.read("base", base);
+  base_->load(base);
+}
+
+BaseOptimizerRegistry& base_optimizer_registry() {
+  static BaseOptimizerRegistry r("base optimizer");
+  return r;
+}
+
+OptimizerRegistry& optimizer_registry() {
+  static OptimizerRegistry r("optimizer");
+  return r;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_base_optimizer(std::vector<torch::Tensor> params,
+                                                             const Params& p) {
+  return base_optimizer_registry().get(p.text("base")).make(std::move(params), p);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(std::vector<torch::Tensor> params, const Params& p) {
+  return optimizer_registry().get(p.text("name")).make(std::move(params), p);
+}
+
+double squared_norm(const std::vector<torch::Tensor>& tensors) {
+  double s = 0;
+  for (const auto& t : tensors)
+    if (t.defined()) s += t.to(torch::kFloat64).pow(2).sum().item<double>();
+  return s;
+}
+
+std::vector<torch::Tensor> gradients(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> g;
+  for (const auto& p : params) g.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
+  return g;
+}
+
+void add_to(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& delta,
+            double alpha) {
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].add_(delta[i], alpha);
+}
+
+std::vector<torch::Tensor> snapshot(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> s;
+  for (const auto& p : params) s.push_back(p.detach().clone());
+  return s;
+}
+
+void restore(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& saved) {
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
+}
+
+}  // namespace gda

@@ -1,0 +1,43 @@
+// SAM: Sharpness-Aware Minimization (Foret, Kleiner, Mobahi, Neyshabur, ICLR 2021).
+//   g = ∇L(w);  e = rho · g / ||g||;  g_sam = ∇L(w + e);  w ← base_step(w, g_sam)
+// ||g|| is the norm over all parameters together, as in the paper's Algorithm 1 and the
+// widely used davda54/sam code (which adds 1e-12 to the norm). 2 fwd / 2 bwd per step.
+#include <cmath>
+
+#include "stages/optim/optimizer.h"
+
+namespace gda {
+namespace {
+
+class Sam : public Optimizer {
+ public:
+  Sam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho)
+      : Optimizer(std::move(w), std::move(base)), rho_(rho) {}
+
+  torch::Tensor step(StepContext& ctx) override {
+    auto loss = ctx.loss_and_grad();
+    auto g = gradients(params_);
+    const double scale = rho_ / (std::sqrt(squared_norm(g)) + 1e-12);
+    auto w = snapshot(params_);
+    add_to(params_, g, scale);  // w + e
+    ctx.loss_and_grad();        // gradient at w + e, left in .grad
+    restore(params_, w);        // exactly w again (w + e - e may differ in the last bit)
+    base_step();
+    return loss;
+  }
+
+ private:
+  double rho_;
+};
+
+const bool registered = optimizer_registry().add(
+    {"sam", "SAM, sharpness-aware minimization (Foret et al., ICLR 2021) over a base optimizer",
+     {positive("rho", 0.05, "radius of the weight perturbation")},
+     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
+       auto base = make_base_optimizer(w, p);
+       return std::make_unique<Sam>(std::move(w), std::move(base), p.real("rho"));
+     },
+     "2 fwd / 2 bwd"});
+
+}  // namespace
+}  // namespace gda

@@ -1,0 +1,61 @@
+#include "stages/train/self_training.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+
+#include "stages/eval/evaluator.h"
+#include "stages/optim/optimizer.h"
+#include "stages/train/pseudo_label.h"
+#include "stages/train/trainer.h"
+
+namespace gda {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void fill(StageRecord& r, const TrainResult& t) {
+  r.loss = t.mean_loss;
+  r.passes = t.passes;
+}
+
+}  // namespace
+
+StageRecord train_on_source(Model& model, const Domain& source, const StageSettings& s, Rng& rng) {
+  auto t0 = std::chrono::steady_clock::now();
+  StageRecord r;
+  r.stage = 0;
+  r.domain = source.name;
+  r.position = source.position;
+  r.samples = r.domain_size = source.size();
+  auto optimizer = make_optimizer(model.parameters(), s.optimizer);
+  fill(r, train_epochs(model, *optimizer, {source.x, source.y, source.weight}, s.epochs, s.batch_size,
+                       rng, "source"));
+  r.train_seconds = seconds_since(t0);
+  return r;
+}
+
+ModelPtr self_train(const Model& teacher, const Domain& domain, const StageSettings& s, Rng& rng,
+                    StageRecord& r) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto student = teacher.clone_model();
+  auto logits = predict_logits(*student, domain.x, s.inference_batch);
+  auto pl = confident_pseudo_labels(logits, s.drop_fraction);
+  r.domain = domain.name;
+  r.position = domain.position;
+  r.domain_size = domain.size();
+  r.samples = pl.keep.size(0);
+  if (domain.y.defined() && r.samples > 0)  // reported only; the true labels never train
+    r.pseudo_label_accuracy =
+        pl.labels.eq(domain.y.index_select(0, pl.keep)).to(torch::kFloat64).mean().item<double>();
+  TrainData data{domain.x.index_select(0, pl.keep), pl.labels,
+                 domain.weight.defined() ? domain.weight.index_select(0, pl.keep) : torch::Tensor()};
+  auto optimizer = make_optimizer(student->parameters(), s.optimizer);
+  fill(r, train_epochs(*student, *optimizer, data, s.epochs, s.batch_size, rng, domain.name));
+  r.train_seconds = seconds_since(t0);
+  return student;
+}
+
+}  // namespace gda

@@ -1,0 +1,30 @@
+#pragma once
+// The two kinds of stage of gradual self-training (Kumar, Ma and Liang, ICML 2020):
+// supervised training on the labelled source, then per domain: the teacher labels it,
+// the least confident fraction is dropped, a student copied from the teacher trains on
+// the kept pseudo-labels and becomes the next teacher.
+#include "datasets/dataset.h"
+#include "pipeline/random.h"
+#include "pipeline/run_record.h"
+#include "stages/models/model.h"
+
+namespace gda {
+
+struct StageSettings {
+  int epochs = 5;
+  int batch_size = 128;
+  double drop_fraction = 0.1;
+  std::int64_t inference_batch = 1000;
+  Params optimizer;  ///< the [optimizer] section (or the base alone, for the source)
+};
+
+/// Trains `model` in place on the source's true labels. Fills the training fields of the
+/// returned record (stage 0).
+StageRecord train_on_source(Model& model, const Domain& source, const StageSettings& s, Rng& rng);
+
+/// One self-training stage; returns the student (the teacher is not changed) and fills
+/// the training fields of `record`.
+ModelPtr self_train(const Model& teacher, const Domain& domain, const StageSettings& s, Rng& rng,
+                    StageRecord& record);
+
+}  // namespace gda

@@ -1,0 +1,47 @@
+#pragma once
+// Shared test fixtures: a two-parameter model whose loss is a known quadratic, temporary
+// directories, and a tiny config that runs the real pipeline in seconds.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+
+#include "stages/models/model.h"
+#include "stages/optim/optimizer.h"
+
+namespace gda::test {
+
+/// out = x ⊙ w with one parameter w ∈ R². With x = [2, 1] and the loss below,
+/// L(w) = 0.5·((2·w1)² + w2²) = 2·w1² + 0.5·w2², so ∇L = [4·w1, w2].
+class ElementwiseModel : public Model {
+ public:
+  explicit ElementwiseModel(std::vector<float> w0) {
+    w = register_parameter("w", torch::tensor(w0));
+  }
+  torch::Tensor encode(const torch::Tensor& x) override { return x * w; }
+  torch::Tensor head(const torch::Tensor& z) override { return z; }
+  torch::Tensor w;
+};
+
+/// Per-sample 0.5·||out − target||².
+inline torch::Tensor half_squared_error(const torch::Tensor& out, const torch::Tensor& target) {
+  return 0.5 * (out - target).pow(2).sum(1);
+}
+
+/// A context on the quadratic: one sample x = [2, 1], target 0.
+inline StepContext quadratic_context(Model& m) {
+  return StepContext(m, torch::tensor({{2.0f, 1.0f}}), torch::zeros({1, 2}), {}, half_squared_error);
+}
+
+/// The [optimizer] section as the config loader would resolve it.
+Params optimizer_params(const std::string& name, const std::string& base,
+                        std::vector<std::pair<std::string, Value>> overrides = {});
+
+/// A fresh empty directory under the system temp dir, removed by the caller's scope end.
+std::string temp_dir(const std::string& name);
+
+/// A tiny config: synthetic 3-class 10×10 images, a small CNN, T intermediate domains.
+std::string tiny_config(int T = 2, const std::string& extra = "");
+
+}  // namespace gda::test

