@@ -137,6 +137,7 @@ class Validator {
 
   Params section(const SectionSchema& s, const toml::table& t) {
     ParamSpecs specs = s.keys;
+    std::string chosen_name;
     if (!s.chooser.empty()) {
       auto names = s.choices();
       std::string def = std::get<std::string>(specs.front().default_value);
@@ -147,6 +148,7 @@ class Validator {
         base = chosen(s, t, "base", bases, "adam");
       }
       if (name.empty() || base.empty()) return Params::defaults(specs);  // already reported
+      chosen_name = name;
       for (auto& k : s.component_keys(name, base)) specs.push_back(k);
     }
     Params p = Params::defaults(specs);
@@ -160,8 +162,8 @@ class Validator {
       for (const auto& x : specs)
         if (x.name == key) spec = &x;
       if (!spec) {
-        std::string owner = s.chooser.empty() ? "" : fmt::format(" for {} = \"{}\"", dotted(s.name, s.chooser),
-                                                                 p.text(s.chooser));
+        std::string owner =
+            s.chooser.empty() ? "" : fmt::format(" for {} = \"{}\"", dotted(s.name, s.chooser), chosen_name);
         error(origin(full, node), fmt::format("unknown key {}; {}keys of [{}]{} are: {}", full,
                                               suggestion(key, known), s.name, owner, joined(known)));
         continue;

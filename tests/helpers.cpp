@@ -43,9 +43,10 @@ target_max = 40.0
 [model]
 name = "cnn"
 channels = 4
-hidden = 16
+hidden = 32
+dropout = 0.1
 [source]
-epochs = 8
+epochs = 10
 batch_size = 32
 [adaptation]
 epochs = 2

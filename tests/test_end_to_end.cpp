@@ -39,7 +39,7 @@ TEST(EndToEnd, TinyRunWritesEveryStageAndLearns) {
     EXPECT_GT(lines[k]["passes"]["forward"].get<int>(), 0);
   }
   EXPECT_DOUBLE_EQ(lines[2]["position"].get<double>(), 2.0 / 3.0);
-  // 100 intermediate samples per domain; 10 % least confident dropped.
+  // 150 intermediate samples per domain; 10 % least confident dropped.
   EXPECT_EQ(lines[1]["domain_size"], 150);
   EXPECT_EQ(lines[1]["samples"], 135);
   // Three classes: chance is 1/3. The source model must be far above it on the source,

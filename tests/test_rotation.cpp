@@ -73,13 +73,14 @@ TEST(Rotation, IntermediateAnglesGrowLinearly) {
   for (int k = 0; k < 4; ++k) {
     auto d = jobs[1 + k].make();
     double a = (5.0 + 55.0 * k / 4.0) * M_PI / 180.0;
-    // Centre of mass of the rotated pixel.
+    // Centre of mass of the rotated pixel; bilinear smearing moves it by < 0.1 px, while
+    // one degree of error at 15 px would move it by 0.26 px.
     auto m = d.x[0][0];
     auto rows = torch::arange(side).to(torch::kFloat32).unsqueeze(1), cols = torch::arange(side).to(torch::kFloat32);
     double total = m.sum().item<double>();
     double r = (m * rows).sum().item<double>() / total, c = (m * cols).sum().item<double>() / total;
-    EXPECT_NEAR(c, 20 + 15 * std::cos(a), 0.05) << k;
-    EXPECT_NEAR(r, 20 - 15 * std::sin(a), 0.05) << k;  // counter-clockwise: up in image rows
+    EXPECT_NEAR(c, 20 + 15 * std::cos(a), 0.12) << k;
+    EXPECT_NEAR(r, 20 - 15 * std::sin(a), 0.12) << k;  // counter-clockwise: up in image rows
   }
 }
 
