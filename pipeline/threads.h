@@ -7,7 +7,11 @@ namespace gda {
 /// Sets the intra-op (OpenMP) thread count of the calling thread only.
 void use_intra_op_threads(int n);
 
-/// Sets LibTorch's process-wide default and the calling thread's count.
+/// Keeps freed memory in the heap and gives OpenBLAS one thread per caller (see .cpp).
+void tune_runtime_for_training();
+
+/// Sets LibTorch's process-wide default and the calling thread's count, after
+/// tune_runtime_for_training().
 void set_default_intra_op_threads(int n);
 
 }  // namespace gda

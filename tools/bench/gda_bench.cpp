@@ -1,1 +1,146 @@
-int main(){return 0;}
+// gda_bench: training throughput of a model under each optimizer, measured the way the
+// pipeline trains (one StepContext per batch, the optimizer's own step).
+//
+//   gda_bench [--optimizers adam,sam] [--model cnn] [--batch 128] [--steps 40]
+//             [--threads 2] [--repeats 3] [--profile]
+//
+// Prints ms per step, training samples/s, passes per step and each optimizer's step time
+// relative to the first one (the SAM/Adam ratio of docs/PERFORMANCE.md). Inputs are random
+// 1×28×28 images: speed does not depend on the pixel values.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "pipeline/config.h"
+#include "pipeline/error.h"
+#include "pipeline/threads.h"
+#include "stages/models/model.h"
+#include "stages/optim/optimizer.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Result {
+  std::string optimizer;
+  double ms_per_step = 0;
+  gda::PassCount passes_per_step;
+};
+
+gda::Params section_of(const std::string& name, const std::string& text) {
+  return gda::parse_config(text, "gda_bench").section(name);
+}
+
+/// Median over repeats of the mean step time over `steps` steps, after a warm-up.
+Result measure(const std::string& optimizer_name, const std::string& model_name, int batch,
+               int steps, int repeats) {
+  torch::manual_seed(0);
+  gda::InputShape shape{{1, 28, 28}, 10};
+  auto model = gda::make_model(model_name,
+                               section_of("model", fmt::format("[model]\nname = \"{}\"\n", model_name)),
+                               shape);
+  model->train();
+  auto params = section_of("optimizer", fmt::format("[optimizer]\nname = \"{}\"\n", optimizer_name));
+  auto optimizer = gda::make_optimizer(model->parameters(), params);
+  auto x = torch::rand({batch, 1, 28, 28});
+  auto y = torch::randint(10, {batch}, torch::kInt64);
+
+  Result r{optimizer_name};
+  auto run_steps = [&](int n) {
+    gda::PassCount total;
+    for (int i = 0; i < n; ++i) {
+      gda::StepContext ctx(*model, x, y);
+      optimizer->step(ctx);
+      total += ctx.passes();
+    }
+    return total;
+  };
+  run_steps(5);  // warm-up: allocator, OpenMP pool, Adam state
+  std::vector<double> times;
+  for (int rep = 0; rep < repeats; ++rep) {
+    auto t0 = Clock::now();
+    auto passes = run_steps(steps);
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / steps);
+    r.passes_per_step = {passes.forward / steps, passes.backward / steps, passes.forward_samples / steps,
+                         passes.backward_samples / steps};
+  }
+  std::sort(times.begin(), times.end());
+  r.ms_per_step = times[times.size() / 2];
+  return r;
+}
+
+/// One step under LibTorch's profiler; prints the operators that take the most time.
+void profile(const std::string& optimizer_name, const std::string& model_name, int batch) {
+  torch::manual_seed(0);
+  gda::InputShape shape{{1, 28, 28}, 10};
+  auto model = gda::make_model(model_name,
+                               section_of("model", fmt::format("[model]\nname = \"{}\"\n", model_name)),
+                               shape);
+  model->train();
+  auto optimizer = gda::make_optimizer(
+      model->parameters(), section_of("optimizer", fmt::format("[optimizer]\nname = \"{}\"\n", optimizer_name)));
+  auto x = torch::rand({batch, 1, 28, 28});
+  auto y = torch::randint(10, {batch}, torch::kInt64);
+  for (int i = 0; i < 5; ++i) {
+    gda::StepContext ctx(*model, x, y);
+    optimizer->step(ctx);
+  }
+  const std::string trace = fmt::format("gda_bench-{}.trace.json", optimizer_name);
+  {
+    torch::autograd::profiler::RecordProfile guard(trace);
+    for (int i = 0; i < 10; ++i) {
+      gda::StepContext ctx(*model, x, y);
+      optimizer->step(ctx);
+    }
+  }
+  std::cout << fmt::format("profile of 10 {} steps written to {} (open in chrome://tracing)\n",
+                           optimizer_name, trace);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gda_bench: training samples/s of a model under each optimizer"};
+  std::string optimizers = "adam,sam", model = "cnn";
+  int batch = 128, steps = 40, threads = 2, repeats = 3;
+  bool want_profile = false;
+  app.add_option("--optimizers", optimizers, "comma-separated optimizer names (the first is the ratio's base)");
+  app.add_option("--model", model, "registered model");
+  app.add_option("--batch", batch, "batch size")->check(CLI::PositiveNumber);
+  app.add_option("--steps", steps, "timed steps per repeat")->check(CLI::PositiveNumber);
+  app.add_option("--repeats", repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::PositiveNumber);
+  app.add_flag("--profile", want_profile, "also write a chrome trace of 10 steps per optimizer");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    gda::set_default_intra_op_threads(threads);
+    std::vector<std::string> names;
+    for (std::size_t b = 0; b <= optimizers.size();) {
+      auto e = std::min(optimizers.find(',', b), optimizers.size());
+      if (e > b) names.push_back(optimizers.substr(b, e - b));
+      b = e + 1;
+    }
+    std::cout << fmt::format("gda_bench: model {}, batch {}, {} threads, {} steps × {} repeats (median)\n",
+                             model, batch, threads, steps, repeats);
+    std::cout << fmt::format("{:<12} {:>9} {:>10} {:>8} {:>9} {:>7}\n", "optimizer", "ms/step", "samples/s",
+                             "forward", "backward", "ratio");
+    double base_ms = 0;
+    for (const auto& name : names) {
+      auto r = measure(name, model, batch, steps, repeats);
+      if (base_ms == 0) base_ms = r.ms_per_step;
+      std::cout << fmt::format("{:<12} {:>9.1f} {:>10.0f} {:>8} {:>9} {:>7.2f}\n", r.optimizer, r.ms_per_step,
+                               1000.0 * batch / r.ms_per_step, r.passes_per_step.forward,
+                               r.passes_per_step.backward, r.ms_per_step / base_ms);
+      if (want_profile) profile(name, model, batch);
+    }
+  } catch (const gda::UserError& e) {
+    std::cerr << "gda_bench: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
