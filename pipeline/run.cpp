@@ -179,7 +179,8 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
         for (std::size_t k = 1; k < stages; ++k) {
           StageRecord r;
           r.stage = int(k);
-          teacher = self_train(*teacher, domains[k], stage_settings, rng, r);
+          const torch::Tensor next_x = k + 1 < stages ? domains[k + 1].x : torch::Tensor();
+          teacher = self_train(*teacher, domains[k], next_x, stage_settings, rng, r);
           emit(teacher, r);
         }
         adaptation_seconds = seconds_since(ta);

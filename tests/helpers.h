@@ -17,7 +17,7 @@ namespace gda::test {
 class ElementwiseModel : public Model {
  public:
   explicit ElementwiseModel(std::vector<float> w0) {
-    w = register_parameter("w", torch::tensor(w0));
+    w = register_parameter("weight", torch::tensor(w0));
   }
   torch::Tensor encode(const torch::Tensor& x) override { return x * w; }
   torch::Tensor head(const torch::Tensor& z) override { return z; }

@@ -6,6 +6,7 @@
 
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
+#include "pipeline/config_reference.h"
 #include "pipeline/error.h"
 #include "pipeline/run.h"
 #include "stages/models/model.h"
@@ -29,6 +30,7 @@ int list(const std::string& what) {
   else if (what == "generators") print_registry(gda::generator_registry());
   else if (what == "datasets") print_registry(gda::dataset_registry());
   else if (what == "models") print_registry(gda::model_registry());
+  else if (what == "config") std::cout << gda::config_reference_markdown();
   return 0;
 }
 
@@ -55,9 +57,9 @@ int main(int argc, char** argv) {
 
   std::string what;
   auto* lst = app.add_subcommand("list", "list registered components with their keys and defaults");
-  lst->add_option("what", what, "optimizers | generators | datasets | models")
+  lst->add_option("what", what, "optimizers | generators | datasets | models | config (every config key, as Markdown)")
       ->required()
-      ->check(CLI::IsMember({"optimizers", "generators", "datasets", "models"}));
+      ->check(CLI::IsMember({"optimizers", "generators", "datasets", "models", "config"}));
 
   CLI11_PARSE(app, argc, argv);
 

@@ -11,6 +11,8 @@ Optimizer::~Optimizer() = default;
 
 void Optimizer::base_step() { base_->step(); }
 
+void Optimizer::begin_stage(const StageInputs&) {}
+
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
   torch::serialize::OutputArchive base;
   base_->save(base);

@@ -15,6 +15,19 @@
 
 namespace gda {
 
+class Model;
+
+/// What a stage offers an optimizer beyond the batch (TRAM's reference model and
+/// divergence data). In self-training, `start` is the stage's teacher (the model the
+/// student was copied from); in source training it is the freshly initialised model.
+/// current_x / next_x: the unlabelled inputs of the domain being trained on and of the
+/// next domain on the path (next_x is undefined at the last stage). `start` is valid only
+/// during begin_stage: an optimizer that needs it later keeps a clone.
+struct StageInputs {
+  const Model* start = nullptr;
+  torch::Tensor current_x, next_x;
+};
+
 class Optimizer {
  public:
   Optimizer(std::vector<torch::Tensor> params, std::unique_ptr<torch::optim::Optimizer> base);
@@ -22,6 +35,9 @@ class Optimizer {
 
   /// One step on the context's batch; returns the loss at the weights the step started from.
   virtual torch::Tensor step(StepContext& ctx) = 0;
+
+  /// Called once before the first step of a stage; the default ignores it.
+  virtual void begin_stage(const StageInputs& inputs);
 
   /// Saves the base optimizer's state and any state the algorithm keeps across steps.
   virtual void save(torch::serialize::OutputArchive& archive) const;

@@ -2,8 +2,7 @@
 //   g = ∇L(w);  e = rho · g / ||g||;  g_sam = ∇L(w + e);  w ← base_step(w, g_sam)
 // ||g|| is the norm over all parameters together, as in the paper's Algorithm 1 and the
 // widely used davda54/sam code (which adds 1e-12 to the norm). 2 fwd / 2 bwd per step.
-#include <cmath>
-
+#include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
 
 namespace gda {
@@ -16,12 +15,10 @@ class Sam : public Optimizer {
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
-    auto g = gradients(params_);
-    const double scale = rho_ / (std::sqrt(squared_norm(g)) + 1e-12);
-    auto w = snapshot(params_);
-    add_to(params_, g, scale);  // w + e
-    ctx.loss_and_grad();        // gradient at w + e, left in .grad
-    restore(params_, w);        // exactly w again (w + e - e may differ in the last bit)
+    {
+      Perturbed at(params_, sam_ascent(gradients(params_), rho_));  // w + e
+      ctx.loss_and_grad();  // the gradient at w + e, left in .grad
+    }
     base_step();
     return loss;
   }

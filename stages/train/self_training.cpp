@@ -31,14 +31,15 @@ StageRecord train_on_source(Model& model, const Domain& source, const StageSetti
   r.position = source.position;
   r.samples = r.domain_size = source.size();
   auto optimizer = make_optimizer(model.parameters(), s.optimizer);
+  optimizer->begin_stage({&model, source.x, {}});
   fill(r, train_epochs(model, *optimizer, {source.x, source.y, source.weight}, s.epochs, s.batch_size,
                        rng, "source"));
   r.train_seconds = seconds_since(t0);
   return r;
 }
 
-ModelPtr self_train(const Model& teacher, const Domain& domain, const StageSettings& s, Rng& rng,
-                    StageRecord& r) {
+ModelPtr self_train(const Model& teacher, const Domain& domain, const torch::Tensor& next_x,
+                    const StageSettings& s, Rng& rng, StageRecord& r) {
   auto t0 = std::chrono::steady_clock::now();
   auto student = teacher.clone_model();
   auto logits = predict_logits(*student, domain.x, s.inference_batch);
@@ -53,6 +54,7 @@ ModelPtr self_train(const Model& teacher, const Domain& domain, const StageSetti
   TrainData data{domain.x.index_select(0, pl.keep), pl.labels,
                  domain.weight.defined() ? domain.weight.index_select(0, pl.keep) : torch::Tensor()};
   auto optimizer = make_optimizer(student->parameters(), s.optimizer);
+  optimizer->begin_stage({&teacher, domain.x, next_x});
   fill(r, train_epochs(*student, *optimizer, data, s.epochs, s.batch_size, rng, domain.name));
   r.train_seconds = seconds_since(t0);
   return student;

@@ -1,0 +1,53 @@
+#include "stages/optim/neighbourhood.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "stages/models/model.h"
+#include "stages/optim/optimizer.h"
+
+namespace gda {
+
+Tensors sam_ascent(const Tensors& g, double rho) {
+  const double scale = rho / (std::sqrt(squared_norm(g)) + 1e-12);
+  Tensors e;
+  for (const auto& t : g) e.push_back(t * scale);
+  return e;
+}
+
+Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
+                        const std::vector<bool>& scaled) {
+  torch::NoGradGuard no_grad;
+  Tensors tg;  // T·g
+  Tensors t;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    t.push_back(scaled[i] ? w[i].detach().abs() + eta : torch::ones_like(w[i]));
+    tg.push_back(t[i] * g[i]);
+  }
+  const double scale = rho / (std::sqrt(squared_norm(tg)) + 1e-16);
+  Tensors e;
+  for (std::size_t i = 0; i < w.size(); ++i) e.push_back(t[i] * tg[i] * scale);
+  return e;
+}
+
+std::vector<bool> weight_tensors(const Model& model) {
+  std::vector<bool> scaled;
+  for (const auto& item : model.named_parameters())
+    scaled.push_back(item.key().find("weight") != std::string::npos);
+  return scaled;
+}
+
+Perturbed::Perturbed(const Tensors& params, const Tensors& e) : params_(params), saved_(snapshot(params)) {
+  add_to(params_, e);
+}
+
+Perturbed::~Perturbed() { undo(); }
+
+void Perturbed::undo() {
+  if (!active_) return;
+  restore(params_, saved_);
+  active_ = false;
+}
+
+}  // namespace gda

@@ -1,0 +1,45 @@
+#pragma once
+// The weight perturbations shared by the sharpness-aware family: the ascent direction of
+// SAM's Euclidean ball and of ASAM's scale-invariant one, and moving the weights there
+// and back. Variants build on these instead of repeating them.
+#include <torch/types.h>
+
+#include <vector>
+
+namespace gda {
+
+class Model;
+
+using Tensors = std::vector<torch::Tensor>;
+
+/// SAM (Foret et al. 2021): e = rho · g / (||g|| + 1e-12), the norm over all tensors.
+Tensors sam_ascent(const Tensors& g, double rho);
+
+/// ASAM (Kwon et al. 2021), as its official code: T = |w| + eta on tensors marked in
+/// `scaled` (the weights), T = 1 elsewhere (biases); e = rho · T² g / (||T g|| + 1e-16).
+Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
+                        const std::vector<bool>& scaled);
+
+/// Which parameters ASAM scales: those whose name contains "weight" (the official code's
+/// rule), in the order of model.parameters().
+std::vector<bool> weight_tensors(const Model& model);
+
+/// Moves the weights to w + e and back to exactly w (restoring saved values rather than
+/// subtracting e, which may differ in the last bit).
+class Perturbed {
+ public:
+  Perturbed(const Tensors& params, const Tensors& e);
+  ~Perturbed();
+  /// Back to the original weights now (idempotent).
+  void undo();
+
+  Perturbed(const Perturbed&) = delete;
+  Perturbed& operator=(const Perturbed&) = delete;
+
+ private:
+  const Tensors& params_;
+  Tensors saved_;
+  bool active_ = true;
+};
+
+}  // namespace gda
