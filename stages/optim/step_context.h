@@ -50,6 +50,13 @@ class StepContext {
       const torch::Tensor& x,
       const std::function<torch::Tensor(const torch::Tensor& logits)>& loss_of);
 
+  /// Counts a forward pass of `samples` inputs through another model (e.g. TRAM's
+  /// reference model), so the step's cost stays a measured fact.
+  void count_forward(std::int64_t samples) {
+    passes_.forward += 1;
+    passes_.forward_samples += samples;
+  }
+
   Model& model() { return model_; }
   const std::vector<torch::Tensor>& params() const { return params_; }
   const torch::Tensor& inputs() const { return x_; }
