@@ -1,0 +1,114 @@
+// LookSAM: Y. Liu, S. Mai, X. Chen, C.-J. Hsieh, Y. You, "Towards Efficient and Scalable
+// Sharpness-Aware Minimization", CVPR 2022 (arXiv 2203.02714).
+//   g = ∇L(w). Every k-th step (t mod k = 0, t counted from 0): g_s = ∇L(w + rho·g/||g||),
+//   g_v = g_s − (<g, g_s>/||g||²)·g  (the part of g_s orthogonal to g; = g_s − ||g_s||·cosθ·g/||g||),
+//   stored; the step uses g_s. Other steps reuse it: g_s = g + alpha·(||g||/||g_v||)·g_v.
+//   w ← base_step(w, g_s).
+// Choices (no official code was released; two community ports exist):
+// - Norms, inner products and the projection are over all parameters together, as in the
+//   paper's Algorithm 1 (Leminhbinh0209/LookSAM does the same; rollovd/LookSAM projects and
+//   rescales per tensor, which gives different numbers).
+// - Step 0 is a SAM step (t mod k == 0 from t = 0), so g_v exists before any reuse step.
+// - eps: 1e-12 in the radius (sam_ascent), in ||g||² of the projection and in ||g_v|| of
+//   the reuse ratio (the ports use 1e-12 or 1e-8 in these places; it only matters at g = 0).
+// - Defaults: k = 5 and alpha = 0.7 (the paper's LookSAM-5); rho = 0.1 as both ports (the
+//   paper's CIFAR rho could not be confirmed). Look-LayerSAM (layer-wise radii, LAMB) is not
+//   part of this optimizer.
+// State across steps: g_v and the step counter (both saved and loaded).
+// Cost: 2 fwd / 2 bwd on a SAM step, 1 / 1 on a reuse step, all on the full batch.
+#include <torch/torch.h>
+
+#include <cmath>
+#include <string>
+
+#include "stages/optim/neighbourhood.h"
+#include "stages/optim/optimizer.h"
+
+namespace gda {
+namespace {
+
+class LookSam : public Optimizer {
+ public:
+  LookSam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
+          double alpha, std::int64_t k)
+      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), k_(k) {}
+
+  torch::Tensor step(StepContext& ctx) override {
+    auto loss = ctx.loss_and_grad();
+    const Tensors g = gradients(params_);
+    if (t_ % k_ == 0 || gv_.empty()) sam_step(ctx, g);
+    else reuse_step(g);
+    ++t_;
+    base_step();
+    return loss;
+  }
+
+  void save(torch::serialize::OutputArchive& archive) const override {
+    Optimizer::save(archive);
+    archive.write("looksam_step", torch::scalar_tensor(t_, torch::kInt64));
+    for (std::size_t i = 0; i < gv_.size(); ++i) archive.write(gv_key(i), gv_[i]);
+  }
+
+  void load(torch::serialize::InputArchive& archive) override {
+    Optimizer::load(archive);
+    torch::Tensor t;
+    archive.read("looksam_step", t);
+    t_ = t.item<std::int64_t>();
+    gv_.clear();
+    if (t_ == 0) return;  // no SAM step yet, so no g_v was saved
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      torch::Tensor v;
+      archive.read(gv_key(i), v);
+      gv_.push_back(v);
+    }
+  }
+
+ private:
+  static std::string gv_key(std::size_t i) { return "looksam_gv_" + std::to_string(i); }
+
+  /// g_s at w + rho·g/||g|| is left in .grad for the base step; g_v is kept.
+  void sam_step(StepContext& ctx, const Tensors& g) {
+    {
+      Perturbed at(params_, sam_ascent(g, rho_));
+      ctx.loss_and_grad();
+    }
+    torch::NoGradGuard no_grad;
+    const Tensors gs = gradients(params_);
+    double dot = 0;
+    for (std::size_t i = 0; i < g.size(); ++i) dot += (g[i] * gs[i]).sum().item<double>();
+    const double along = dot / (squared_norm(g) + 1e-12);
+    gv_.clear();
+    for (std::size_t i = 0; i < g.size(); ++i) gv_.push_back(gs[i] - along * g[i]);
+  }
+
+  /// .grad ← g + alpha·(||g|| / ||g_v||)·g_v with the stored g_v.
+  void reuse_step(const Tensors& g) {
+    torch::NoGradGuard no_grad;
+    const double scale =
+        alpha_ * std::sqrt(squared_norm(g)) / (std::sqrt(squared_norm(gv_)) + 1e-12);
+    for (std::size_t i = 0; i < params_.size(); ++i)
+      params_[i].mutable_grad() = g[i] + scale * gv_[i];
+  }
+
+  double rho_, alpha_;
+  std::int64_t k_;
+  std::int64_t t_ = 0;  ///< steps taken so far
+  Tensors gv_;          ///< g_v from the last SAM step
+};
+
+const bool registered = optimizer_registry().add(
+    {"looksam",
+     "LookSAM: a SAM step every k steps, reusing the orthogonal part of its gradient in between "
+     "(Liu et al., CVPR 2022)",
+     {positive("rho", 0.1, "radius of the weight perturbation on SAM steps"),
+      real("alpha", 0.7, "weight of the reused orthogonal component g_v", 0.0),
+      integer("k", 5, "a SAM step every k steps (k = 1 is SAM)", 1)},
+     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
+       auto base = make_base_optimizer(w, p);
+       return std::make_unique<LookSam>(std::move(w), std::move(base), p.real("rho"), p.real("alpha"),
+                                        p.integer("k"));
+     },
+     "2 fwd / 2 bwd every k-th step, 1 fwd / 1 bwd otherwise"});
+
+}  // namespace
+}  // namespace gda

@@ -1,0 +1,242 @@
+// AUSAM: J. Deng, J. Pang, B. Zhang, "Asymptotic Unbiased Sample Sampling to Speed Up
+// Sharpness-Aware Minimization", arXiv 2406.08001; AAAI 2025. Official code
+// github.com/ajiaaa/AUSAM (AUSAM/sam/ausam.py: sampledata_index, impt_roc, first_step,
+// second_step_without_norm; AUSAM/train.py: the loop and the fmax schedule).
+//   Per sample i a running mean ADLP_i of DLP_i = |l_i(w + e) − l_i(w)| over its visits.
+//   Epoch 0: B' = B. Later: p_i ∝ minmax(ADLP_i over B) scaled to [fmin, fmax_e], and
+//   k = ⌊alpha·n⌋ rows B' ~ multinomial(p) without replacement.
+//   SAM on B' only: e = rho·g/||g|| with g = ∇L_{B'}(w);  w ← base_step(w, ∇L_{B'}(w + e)).
+// Only the abstract and introduction of the paper could be read; the rule is the code's:
+// - Store impt_i = (cumulative DLP, count, ADLP), all ones at the start. Epoch 0 writes
+//   cumulative = ADLP = DLP_i (count stays 1); later visits add DLP_i to the cumulative, count + 1,
+//   ADLP = cumulative/count, so the first later visit averages two values. A sample first met
+//   after epoch 0 starts from (1, 1, 1), as the code's ones. Only the drawn rows are updated.
+// - fmax_e = fmax − ((start_epoch + trans_epoch − e)/trans_epoch)·(fmax − fmin) + 1e-9 up to
+//   e = start_epoch + trans_epoch, then frozen (e.g. fmin + 1e-9 at e = 0, fmax + 1e-9 from
+//   e = 30). Here it is clamped at fmin from below, where the code's p could turn negative
+//   (start_epoch > 0, early epochs) and torch.multinomial would fail.
+// - Both passes use B' (the update gradient too): this is where the speed-up comes from.
+// - beta of the code is unused there (its EMA line is commented out) and is not offered; the
+//   code's rho scheduler is never called: rho is constant. ||g|| + 1e-12 as the code.
+// Choices forced by this framework (the trainer hands an optimizer batches, not sample ids or
+// epochs):
+// - Sample identity: the code keys impt by dataset index. Here a sample is keyed by a 64-bit
+//   FNV-1a hash of its input row and target row (bytes). Identical (input, target) rows share
+//   one record; hash collisions are negligible at 64 bits. The store lives as long as the
+//   optimizer, i.e. one stage of the pipeline (each stage builds a fresh optimizer).
+// - Epochs: a new epoch begins at the first batch in which more than half of the samples were
+//   already seen in the current epoch. The trainer draws a permutation per epoch, so no sample
+//   comes back within an epoch and this is exactly its epoch boundary; the majority rule
+//   tolerates rare duplicate rows and the single sample the trainer may drop at the end of an
+//   epoch (with batches of 2 the boundary can then come one step late).
+// - Guards (the code returns NaN or crashes there): if all ADLP of a batch are equal the
+//   min-max scaling divides by zero; p is then uniform. B' never has fewer than min(2, n) rows
+//   (a one-sample pass cannot go through BatchNorm in training mode).
+// - Per-sample losses and DLP are unweighted; the passes use the context's (weighted) mean
+//   over B'. The returned loss is that of B' at w (the code never computes the whole batch's).
+// - Defaults: train.py (CIFAR-100, WRN-28-10): rho 0.1, alpha 0.5, fmin 0.1, fmax 0.5,
+//   start_epoch 0, trans_epoch 30.
+// State across steps: the per-sample store, the epoch and the epoch each sample was last seen
+// (saved and loaded).
+// Cost: 2 fwd / 2 bwd, on all n samples in epoch 0, on k = max(⌊alpha·n⌋, min(2, n)) later.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "pipeline/error.h"
+#include "stages/optim/neighbourhood.h"
+#include "stages/optim/optimizer.h"
+
+namespace gda {
+namespace {
+
+/// FNV-1a over n bytes, continuing from h.
+std::uint64_t fnv1a(const unsigned char* p, std::size_t n, std::uint64_t h) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/// One key per row of the batch: a hash of the row's input and target bytes.
+std::vector<std::uint64_t> sample_keys(const StepContext& ctx) {
+  const auto x = ctx.inputs().detach().to(torch::kCPU).contiguous();
+  const auto y = ctx.targets().detach().to(torch::kCPU).contiguous();
+  const std::int64_t n = x.size(0);
+  std::vector<std::uint64_t> keys;
+  if (n == 0) return keys;
+  const auto x_bytes = static_cast<std::size_t>(x.numel() / n) * x.itemsize();
+  const auto y_bytes = static_cast<std::size_t>(y.numel() / n) * y.itemsize();
+  const auto* xp = static_cast<const unsigned char*>(x.data_ptr());
+  const auto* yp = static_cast<const unsigned char*>(y.data_ptr());
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint64_t h = fnv1a(xp + i * x_bytes, x_bytes, 14695981039346656037ULL);
+    keys.push_back(fnv1a(yp + i * y_bytes, y_bytes, h));
+  }
+  return keys;
+}
+
+struct Record {
+  double sum = 1, count = 1, adlp = 1;  ///< the code's impt row: cumulative DLP, visits, ADLP
+  std::int64_t seen = -1;               ///< the last epoch in which the sample was in a batch
+};
+
+class Ausam : public Optimizer {
+ public:
+  Ausam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
+        double alpha, double fmin, double fmax, std::int64_t start_epoch, std::int64_t trans_epoch)
+      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), fmin_(fmin), fmax_(fmax),
+        start_(start_epoch), trans_(trans_epoch) {}
+
+  torch::Tensor step(StepContext& ctx) override {
+    const auto keys = sample_keys(ctx);
+    advance_epoch(keys);
+    const auto rows = draw(keys, ctx.inputs().device());  // undefined: the whole batch
+    torch::Tensor before, after;
+    auto loss = ctx.loss_and_grad(rows, before);
+    {
+      Perturbed at(params_, sam_ascent(gradients(params_), rho_));  // w + e
+      ctx.loss_and_grad(rows, after);  // ∇L_{B'}(w + e), left in .grad
+    }
+    record(keys, rows, (after - before).abs());
+    base_step();
+    return loss;
+  }
+
+  void save(torch::serialize::OutputArchive& archive) const override {
+    Optimizer::save(archive);
+    const auto m = static_cast<std::int64_t>(store_.size());
+    auto keys = torch::empty({m}, torch::kInt64);
+    auto seen = torch::empty({m}, torch::kInt64);
+    auto stats = torch::empty({m, 3}, torch::kFloat64);
+    auto k = keys.accessor<std::int64_t, 1>();
+    auto s = seen.accessor<std::int64_t, 1>();
+    auto st = stats.accessor<double, 2>();
+    std::int64_t i = 0;
+    for (const auto& [key, r] : store_) {
+      k[i] = static_cast<std::int64_t>(key);
+      s[i] = r.seen;
+      st[i][0] = r.sum;
+      st[i][1] = r.count;
+      st[i][2] = r.adlp;
+      ++i;
+    }
+    archive.write("ausam_keys", keys);
+    archive.write("ausam_seen", seen);
+    archive.write("ausam_stats", stats);
+    archive.write("ausam_epoch", torch::scalar_tensor(epoch_, torch::kInt64));
+  }
+
+  void load(torch::serialize::InputArchive& archive) override {
+    Optimizer::load(archive);
+    torch::Tensor keys, seen, stats, epoch;
+    archive.read("ausam_keys", keys);
+    archive.read("ausam_seen", seen);
+    archive.read("ausam_stats", stats);
+    archive.read("ausam_epoch", epoch);
+    keys = keys.to(torch::kCPU).to(torch::kInt64).contiguous();
+    seen = seen.to(torch::kCPU).to(torch::kInt64).contiguous();
+    stats = stats.to(torch::kCPU).to(torch::kFloat64).contiguous();
+    TORCH_CHECK(seen.size(0) == keys.size(0) && stats.size(0) == keys.size(0),
+                "ausam: inconsistent saved sample store");
+    auto k = keys.accessor<std::int64_t, 1>();
+    auto s = seen.accessor<std::int64_t, 1>();
+    auto st = stats.accessor<double, 2>();
+    store_.clear();
+    for (std::int64_t i = 0; i < keys.size(0); ++i)
+      store_[static_cast<std::uint64_t>(k[i])] = Record{st[i][0], st[i][1], st[i][2], s[i]};
+    epoch_ = epoch.item<std::int64_t>();
+  }
+
+ private:
+  /// A new epoch when more than half of the batch was already seen in this one; then marks
+  /// the batch as seen (creating records for new samples).
+  void advance_epoch(const std::vector<std::uint64_t>& keys) {
+    std::int64_t again = 0;
+    for (const auto key : keys) {
+      const auto it = store_.find(key);
+      if (it != store_.end() && it->second.seen == epoch_) ++again;
+    }
+    if (2 * again > static_cast<std::int64_t>(keys.size())) ++epoch_;
+    for (const auto key : keys) store_[key].seen = epoch_;
+  }
+
+  /// fmax_e of train.py, frozen after start_epoch + trans_epoch and clamped at fmin.
+  double fmax_at(std::int64_t epoch) const {
+    const std::int64_t e = std::min(epoch, start_ + trans_);
+    const double f = fmax_ - static_cast<double>(start_ + trans_ - e) / static_cast<double>(trans_) *
+                                 (fmax_ - fmin_) + 1e-9;
+    return std::max(fmin_, f);
+  }
+
+  /// B': undefined (all rows) in epoch 0, else k rows drawn without replacement with
+  /// p ∝ ADLP min-max scaled to [fmin, fmax_e].
+  torch::Tensor draw(const std::vector<std::uint64_t>& keys, const torch::Device& device) const {
+    if (epoch_ == 0) return {};
+    const auto n = static_cast<std::int64_t>(keys.size());
+    // Python's int(alpha * n), as the code; at least min(2, n) rows
+    const auto k = std::max(std::min<std::int64_t>(2, n),
+                            static_cast<std::int64_t>(alpha_ * static_cast<double>(n)));
+    std::vector<double> adlp;
+    for (const auto key : keys) adlp.push_back(store_.at(key).adlp);
+    const auto a = torch::tensor(adlp, torch::kFloat64);
+    const double lo = a.min().item<double>(), hi = a.max().item<double>();
+    const auto scaled =
+        hi > lo ? (a - lo) / (hi - lo) * (fmax_at(epoch_) - fmin_) + fmin_ : torch::ones_like(a);
+    return torch::multinomial(scaled / scaled.sum(), k, /*replacement=*/false).to(device);
+  }
+
+  /// The code's impt_roc: overwrite in epoch 0, running mean afterwards, drawn rows only.
+  void record(const std::vector<std::uint64_t>& keys, const torch::Tensor& rows,
+              const torch::Tensor& dlp) {
+    const auto d = dlp.detach().to(torch::kCPU).to(torch::kFloat64).contiguous();
+    const auto r = rows.defined() ? rows.to(torch::kCPU).contiguous()
+                                  : torch::arange(static_cast<std::int64_t>(keys.size()), torch::kInt64);
+    auto da = d.accessor<double, 1>();
+    auto ra = r.accessor<std::int64_t, 1>();
+    for (std::int64_t j = 0; j < r.size(0); ++j) {
+      Record& rec = store_.at(keys[static_cast<std::size_t>(ra[j])]);
+      if (epoch_ == 0) {
+        rec.sum = da[j];
+        rec.adlp = da[j];
+      } else {
+        rec.sum += da[j];
+        rec.count += 1;
+        rec.adlp = rec.sum / rec.count;
+      }
+    }
+  }
+
+  double rho_, alpha_, fmin_, fmax_;
+  std::int64_t start_, trans_;
+  std::int64_t epoch_ = 0;  ///< epochs of this optimizer's stage, from 0
+  std::unordered_map<std::uint64_t, Record> store_;
+};
+
+const bool registered = optimizer_registry().add(
+    {"ausam",
+     "AUSAM: SAM on a subset drawn by each sample's average loss change under the perturbation "
+     "(Deng et al., AAAI 2025)",
+     {positive("rho", 0.1, "radius of the weight perturbation"),
+      real("alpha", 0.5, "fraction of the batch drawn for both passes after the first epoch", 0.0, 1.0,
+           true),
+      positive("fmin", 0.1, "lowest sampling weight (sample of least average loss change)"),
+      positive("fmax", 0.5, "highest sampling weight reached after the ramp (must be >= fmin)"),
+      integer("start_epoch", 0, "epoch at which the fmax ramp starts (counted in the stage)", 0),
+      integer("trans_epoch", 30, "length of the fmax ramp from fmin to fmax, in epochs", 1)},
+     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
+       if (p.real("fmax") < p.real("fmin"))
+         throw UserError("optimizer.fmax must be >= optimizer.fmin for ausam");
+       auto base = make_base_optimizer(w, p);
+       return std::make_unique<Ausam>(std::move(w), std::move(base), p.real("rho"), p.real("alpha"),
+                                      p.real("fmin"), p.real("fmax"), p.integer("start_epoch"),
+                                      p.integer("trans_epoch"));
+     },
+     "2 fwd / 2 bwd, on an alpha fraction of the batch after the first epoch"});
+
+}  // namespace
+}  // namespace gda

@@ -1,0 +1,255 @@
+// SSAM (Sparse SAM): P. Mi, L. Shen, T. Ren, Y. Zhou, X. Sun, R. Ji, D. Tao, "Make Sharpness-Aware
+// Minimization Stronger: A Sparsified Perturbation Approach", NeurIPS 2022 (arXiv 2210.05177);
+// official code github.com/Mi-Peng/Sparse-Sharpness-Aware-Minimization (solver/sam.py: SSAMF,
+// SSAMD; configs/defaulf_cfg.py; utils/engine.py).
+//   g = ∇L(w);  e = rho · g/(||g|| + 1e-7) ⊙ m  (||g|| over ALL entries, unmasked);
+//   w ← base_step(w, ∇L(w + e)).   The binary mask m keeps ⌊N(1 − sparsity)⌋ of the N entries:
+//   mask = "fisher" (SSAM-F): m starts all 0; after the step, on update steps, m = top entries of
+//     F = Σ_i (∇l_i)² over n_F = min(num_samples, batch) single-sample gradients at the new w.
+//   mask = "dynamic" (SSAM-D): m starts as the top N − ⌈N·s⌉ of uniform random scores; on update
+//     steps, between the two passes, with dr = drop_rate·(1 + cos(π·t/t_end))/2, the survivors
+//     are the top ⌊L(1 − dr)⌋ of (score + 1e-7)·m and ⌊min(L·dr, N·s)⌋ entries grow back from
+//     the top of (score' + 1e-7)·(1 − m) (L = N − N·s); the new mask applies from the next step.
+// An update step is one with t mod update_freq = 0, t counting steps from 0.
+// Choices:
+// - Steps, not epochs: the code updates the mask at the first batch of every update_freq-th
+//   epoch and runs SSAM-D's cosine over epochs (T_end = the run's epochs); an optimizer here
+//   sees steps only, so update_freq and t_end count steps. Default update_freq = 5 steps: about
+//   one epoch of a self-training stage of the reference experiment (630 kept samples, batch 128),
+//   the README's once-per-epoch cadence. Default t_end = 25 = that stage's 5 epochs, so the drop
+//   rate decays to 0 over a stage as the code's does over its run; for t ≥ t_end it stays 0.
+// - SSAM-F's Fisher samples are the first n_F samples of the current (shuffled) batch; the
+//   code draws them from a shuffled loader over the training set, which no step here can see.
+//   Each per-sample gradient is clean (the code forgets to zero the leftover SAM gradient before
+//   the first one), and the passes run in eval mode (BatchNorm on running statistics, no
+//   dropout): a BatchNorm1d layer cannot normalise a batch of one in training mode, and the
+//   code's ResNets, which can, also move their running statistics on every such pass. A sample
+//   of loss weight 0 adds nothing.
+// - SSAM-D "weight" scores are |w| at the perturbed weights and "gradient" scores |g| of the clean
+//   gradient, where the code takes them; the new mask is the union of survivors and grown entries
+//   (the code adds the two and asserts the sum is at most 1; in the rare tie where both pick one
+//   entry it would exceed 1, here it stays 1).
+// - Counts are the code's floors and ceilings (int(), math.ceil) of the same products.
+// - The mask covers every parameter (biases and BatchNorm included), as the code.
+// - Defaults: rho 0.1, sparsity 0.5, num_samples 16 (the README's ResNet-18/CIFAR-10 SSAM-F
+//   command); drop_rate 0.5, drop_strategy "gradient", growth_strategy "random" (defaulf_cfg.py).
+// State across steps: the mask and the step counter (both saved and loaded).
+// Cost: 2 fwd / 2 bwd per step; SSAM-F adds n_F single-sample fwd/bwd on update steps.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "stages/models/model.h"
+#include "stages/optim/neighbourhood.h"
+#include "stages/optim/optimizer.h"
+
+namespace gda {
+namespace {
+
+/// Puts the model in eval mode for its lifetime and then back in the mode it found.
+class EvalMode {
+ public:
+  explicit EvalMode(Model& m) : model_(m), was_training_(m.is_training()) { model_.eval(); }
+  ~EvalMode() { model_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  Model& model_;
+  bool was_training_;
+};
+
+enum class Score { weight, gradient, random };
+
+Score parse_score(const std::string& s) {
+  if (s == "weight") return Score::weight;
+  if (s == "gradient") return Score::gradient;
+  return Score::random;
+}
+
+struct SsamSettings {
+  double rho, sparsity;
+  std::int64_t update_freq;
+  bool fisher;               ///< SSAM-F, else SSAM-D
+  std::int64_t num_samples;  ///< SSAM-F
+  double drop_rate;          ///< SSAM-D
+  Score drop, growth;        ///< SSAM-D
+  std::int64_t t_end;        ///< SSAM-D
+};
+
+class Ssam : public Optimizer {
+ public:
+  Ssam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, SsamSettings s)
+      : Optimizer(std::move(w), std::move(base)), s_(s) {
+    torch::NoGradGuard no_grad;
+    for (const auto& p : params_) numel_ += p.numel();
+    if (s_.fisher) {
+      for (const auto& p : params_) mask_.push_back(torch::zeros_like(p));
+    } else {
+      // the top N − ceil(N·s) of uniform random scores
+      Tensors draws;
+      for (const auto& p : params_) draws.push_back(torch::rand_like(p));
+      const auto live = numel_ - static_cast<std::int64_t>(std::ceil(double(numel_) * s_.sparsity));
+      set_mask(top(flatten(draws), live));
+    }
+  }
+
+  torch::Tensor step(StepContext& ctx) override {
+    auto loss = ctx.loss_and_grad();
+    const Tensors g = gradients(params_);
+    const bool update = t_ % s_.update_freq == 0;
+    {
+      Perturbed at(params_, masked_ascent(g));  // w + e
+      if (update && !s_.fisher) update_dynamic_mask(g);  // scores at w + e; used from the next step
+      ctx.loss_and_grad();  // the gradient at w + e, left in .grad
+    }
+    base_step();
+    if (update && s_.fisher) update_fisher_mask(ctx);  // at the new weights
+    ++t_;
+    return loss;
+  }
+
+  void save(torch::serialize::OutputArchive& archive) const override {
+    Optimizer::save(archive);
+    archive.write("ssam_step", torch::scalar_tensor(t_, torch::kInt64));
+    for (std::size_t i = 0; i < mask_.size(); ++i) archive.write(mask_key(i), mask_[i]);
+  }
+
+  void load(torch::serialize::InputArchive& archive) override {
+    Optimizer::load(archive);
+    torch::Tensor t;
+    archive.read("ssam_step", t);
+    t_ = t.item<std::int64_t>();
+    for (std::size_t i = 0; i < mask_.size(); ++i) {
+      torch::Tensor m;
+      archive.read(mask_key(i), m);
+      mask_[i] = m;
+    }
+  }
+
+ private:
+  static std::string mask_key(std::size_t i) { return "ssam_mask_" + std::to_string(i); }
+
+  static torch::Tensor flatten(const Tensors& ts) {
+    Tensors flat;
+    for (const auto& t : ts) flat.push_back(t.reshape({-1}));
+    return torch::cat(flat);
+  }
+
+  /// A flat 0/1 vector with 1 on the k largest entries of `scores`.
+  static torch::Tensor top(const torch::Tensor& scores, std::int64_t k) {
+    auto chosen = torch::zeros_like(scores);
+    k = std::min<std::int64_t>(k, scores.numel());
+    if (k > 0) chosen.index_fill_(0, std::get<1>(torch::topk(scores, k)), 1.0);
+    return chosen;
+  }
+
+  /// Splits a flat 0/1 vector into the per-parameter mask.
+  void set_mask(const torch::Tensor& flat) {
+    mask_.clear();
+    std::int64_t at = 0;
+    for (const auto& p : params_) {
+      mask_.push_back(flat.slice(0, at, at + p.numel()).reshape(p.sizes()).clone());
+      at += p.numel();
+    }
+  }
+
+  /// e = rho·g/(||g|| + 1e-7) ⊙ mask, the norm over all entries.
+  Tensors masked_ascent(const Tensors& g) const {
+    torch::NoGradGuard no_grad;
+    const double scale = s_.rho / (std::sqrt(squared_norm(g)) + 1e-7);
+    Tensors e;
+    for (std::size_t i = 0; i < g.size(); ++i) e.push_back(g[i] * scale * mask_[i]);
+    return e;
+  }
+
+  Tensors scores(Score kind, const Tensors& g) const {
+    Tensors s;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      if (kind == Score::weight) s.push_back(params_[i].detach().abs());
+      else if (kind == Score::gradient) s.push_back(g[i].abs());
+      else s.push_back(torch::rand_like(params_[i]));
+    }
+    return s;
+  }
+
+  /// SSAM-D: drop the weakest live entries, grow as many (at most N·s) among the dead ones.
+  void update_dynamic_mask(const Tensors& g) {
+    torch::NoGradGuard no_grad;
+    const double n = double(numel_);
+    const double pos = double(std::min(t_, s_.t_end)) / double(s_.t_end);
+    const double dr = s_.drop_rate * (1 + std::cos(std::acos(-1.0) * pos)) / 2;
+    const double live = n - n * s_.sparsity;
+    const auto mask = flatten(mask_);
+    const auto survivors =
+        top((flatten(scores(s_.drop, g)) + 1e-7) * mask, static_cast<std::int64_t>(live * (1 - dr)));
+    const auto grown = top((flatten(scores(s_.growth, g)) + 1e-7) * (1 - mask),
+                           static_cast<std::int64_t>(std::min(live * dr, n * s_.sparsity)));
+    set_mask((survivors + grown).clamp_max(1.0));
+  }
+
+  /// SSAM-F: F = Σ_i (∇l_i)² over the first n_F samples, one single-sample pass each (eval
+  /// mode); the mask keeps the top int(N·(1 − s)). .grad is left as the step used it.
+  void update_fisher_mask(StepContext& ctx) {
+    const Tensors used = gradients(params_);
+    Tensors fisher;
+    for (const auto& p : params_) fisher.push_back(torch::zeros_like(p));
+    {
+      EvalMode eval(ctx.model());
+      const auto n_f = std::min<std::int64_t>(s_.num_samples, ctx.batch_size());
+      for (std::int64_t i = 0; i < n_f; ++i) {
+        ctx.loss_and_grad(torch::tensor({i}, torch::kInt64));
+        torch::NoGradGuard no_grad;
+        for (std::size_t j = 0; j < params_.size(); ++j)
+          fisher[j] += params_[j].grad().square().nan_to_num(0.0);  // weight 0 gives 0/0
+      }
+    }
+    torch::NoGradGuard no_grad;
+    const auto keep = static_cast<std::int64_t>(double(numel_) * (1 - s_.sparsity));
+    set_mask(top(flatten(fisher), keep));
+    for (std::size_t j = 0; j < params_.size(); ++j) params_[j].mutable_grad() = used[j];
+  }
+
+  SsamSettings s_;
+  std::int64_t numel_ = 0;  ///< N, entries over all parameters
+  std::int64_t t_ = 0;      ///< steps taken so far
+  Tensors mask_;            ///< one 0/1 tensor per parameter
+};
+
+const bool registered = optimizer_registry().add(
+    {"ssam",
+     "Sparse SAM: SAM perturbing a Fisher (SSAM-F) or dynamic (SSAM-D) sparse mask of the weights "
+     "(Mi et al., NeurIPS 2022)",
+     {positive("rho", 0.1, "radius of the weight perturbation (before masking)"),
+      real("sparsity", 0.5, "fraction of the entries left unperturbed", 0.0, 1.0),
+      text("mask", "fisher", "\"fisher\" = SSAM-F (Fisher-information mask), \"dynamic\" = SSAM-D",
+           {"fisher", "dynamic"}),
+      integer("update_freq", 5, "update the mask every update_freq steps (from step 0)", 1),
+      integer("num_samples", 16,
+              "SSAM-F: single-sample gradients (the first of the batch, at most its size) in the Fisher", 1),
+      real("drop_rate", 0.5, "SSAM-D: initial fraction of live entries dropped per update (cosine to 0)",
+           0.0, 1.0),
+      text("drop_strategy", "gradient", "SSAM-D: which live entries survive (largest score)",
+           {"weight", "gradient", "random"}),
+      text("growth_strategy", "random", "SSAM-D: which dead entries grow back (largest score)",
+           {"weight", "gradient", "random"}),
+      integer("t_end", 25, "SSAM-D: step at which the drop rate has decayed to 0", 1)},
+     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
+       auto base = make_base_optimizer(w, p);
+       SsamSettings s{p.real("rho"),
+                      p.real("sparsity"),
+                      p.integer("update_freq"),
+                      p.text("mask") == "fisher",
+                      p.integer("num_samples"),
+                      p.real("drop_rate"),
+                      parse_score(p.text("drop_strategy")),
+                      parse_score(p.text("growth_strategy")),
+                      p.integer("t_end")};
+       return std::make_unique<Ssam>(std::move(w), std::move(base), s);
+     },
+     "2 fwd / 2 bwd (SSAM-F: + min(num_samples, batch) single-sample fwd/bwd every update_freq-th step)"});
+
+}  // namespace
+}  // namespace gda
