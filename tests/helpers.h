@@ -34,6 +34,24 @@ inline StepContext quadratic_context(Model& m) {
   return StepContext(m, torch::tensor({{2.0f, 1.0f}}), torch::zeros({1, 2}), {}, half_squared_error);
 }
 
+/// An optimizer on the quadratic from w = [1, 1]; step() returns the step's passes.
+struct QuadraticStepper {
+  explicit QuadraticStepper(Params p)
+      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), p)) {}
+  PassCount step() {
+    auto ctx = quadratic_context(model);
+    opt->step(ctx);
+    return ctx.passes();
+  }
+  ElementwiseModel model;
+  std::unique_ptr<Optimizer> opt;
+};
+
+inline void expect_w(const QuadraticStepper& s, double w1, double w2, double tol = 1e-6) {
+  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
+  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
+}
+
 /// The [optimizer] section as the config loader would resolve it.
 Params optimizer_params(const std::string& name, const std::string& base,
                         std::vector<std::pair<std::string, Value>> overrides = {});

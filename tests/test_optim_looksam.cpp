@@ -8,23 +8,6 @@
 namespace gda::test {
 namespace {
 
-struct LookSamStepper {
-  explicit LookSamStepper(Params p)
-      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    opt->step(ctx);
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-};
-
-void expect_w(const LookSamStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 // rho 0.5 (not the default 0.1) keeps g_v large enough that float32 rounding in
 // g_s − c·g stays far below the tolerance.
 Params looksam_params(std::int64_t k = 5) {
@@ -45,7 +28,7 @@ TEST(LookSam, SamStepThenReuseStepByHand) {
   //   scale·g_v = [0.3142132, −1.2568529]; direction = [1.9380992, −0.3689797];
   //   w = [0.4059715 − 0.1938099, 0.8878732 + 0.0368980] = [0.2121616, 0.9247712].
   // (Plain SAM at step 2 would give a different point: the reuse is what is tested.)
-  LookSamStepper s(looksam_params());
+  QuadraticStepper s(looksam_params());
   s.step();
   expect_w(s, 0.4059715, 0.8878732);
   s.step();
@@ -54,7 +37,7 @@ TEST(LookSam, SamStepThenReuseStepByHand) {
 
 TEST(PassCounts, LookSamUsesTwoPassesEveryKthStepAndOneOtherwise) {
   // k = 2: steps t = 0, 2 are SAM steps (2 / 2), t = 1, 3 reuse g_v (1 / 1); one sample.
-  LookSamStepper s(optimizer_params("looksam", "adam", {{"k", std::int64_t{2}}}));
+  QuadraticStepper s(optimizer_params("looksam", "adam", {{"k", std::int64_t{2}}}));
   const std::int64_t expected[] = {2, 1, 2, 1};
   for (int t = 0; t < 4; ++t) {
     auto p = s.step();
@@ -68,13 +51,13 @@ TEST(PassCounts, LookSamUsesTwoPassesEveryKthStepAndOneOtherwise) {
 TEST(LookSam, SaveAndLoadKeepTheStoredComponentAndTheStepCounter) {
   // After the SAM step, a fresh optimizer loaded from the save must take the reuse step
   // (not another SAM step) with the saved g_v: the uninterrupted run's second step.
-  LookSamStepper a(looksam_params());
+  QuadraticStepper a(looksam_params());
   a.step();
   torch::serialize::OutputArchive out;
   a.opt->save(out);
   std::stringstream buf;
   out.save_to(buf);
-  LookSamStepper b(looksam_params());
+  QuadraticStepper b(looksam_params());
   b.model.copy_state_from(a.model);
   torch::serialize::InputArchive in;
   in.load_from(buf);
