@@ -34,10 +34,10 @@ inline StepContext quadratic_context(Model& m) {
   return StepContext(m, torch::tensor({{2.0f, 1.0f}}), torch::zeros({1, 2}), {}, half_squared_error);
 }
 
-/// An optimizer on the quadratic from w = [1, 1]; step() returns the step's passes.
+/// An optimizer on the quadratic from w = w0 (default [1, 1]); step() returns the step's passes.
 struct QuadraticStepper {
-  explicit QuadraticStepper(Params p)
-      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), p)) {}
+  explicit QuadraticStepper(Params p, std::vector<float> w0 = {1, 1})
+      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)) {}
   PassCount step() {
     auto ctx = quadratic_context(model);
     opt->step(ctx);

@@ -34,6 +34,20 @@ class Model : public torch::nn::Module {
   std::function<std::shared_ptr<Model>()> make_fresh;
 };
 
+/// Puts a model in eval mode for its lifetime, then back in the mode it found (e.g. the
+/// single-sample Fisher passes, which must not update BatchNorm statistics).
+class EvalMode {
+ public:
+  explicit EvalMode(Model& m) : model_(m), was_training_(m.is_training()) { model_.eval(); }
+  ~EvalMode() { model_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  Model& model_;
+  bool was_training_;
+};
+
 using ModelPtr = std::shared_ptr<Model>;
 using ModelFactory = std::function<ModelPtr(const Params&, const InputShape&)>;
 using ModelRegistry = Registry<ModelFactory>;

@@ -26,7 +26,10 @@ StepContext::StepContext(Model& model, torch::Tensor x, torch::Tensor y, torch::
 
 torch::Tensor StepContext::batch_loss(const torch::Tensor& outputs, const torch::Tensor& subset) const {
   auto y = subset.defined() ? y_.index_select(0, subset) : y_;
-  auto per_sample = sample_loss_(outputs, y);
+  return reduce(sample_loss_(outputs, y), subset);
+}
+
+torch::Tensor StepContext::reduce(const torch::Tensor& per_sample, const torch::Tensor& subset) const {
   if (!weight_.defined()) return per_sample.mean();
   auto w = subset.defined() ? weight_.index_select(0, subset) : weight_;
   return (per_sample * w).sum() / w.sum();
@@ -43,6 +46,16 @@ void StepContext::write_grads(const std::vector<torch::Tensor>& grads) {
 torch::Tensor StepContext::loss_and_grad(const torch::Tensor& subset) {
   auto x = subset.defined() ? x_.index_select(0, subset) : x_;
   return custom_loss_and_grad(x, [&](const torch::Tensor& logits) { return batch_loss(logits, subset); });
+}
+
+torch::Tensor StepContext::loss_and_grad(const torch::Tensor& subset, torch::Tensor& per_sample) {
+  auto x = subset.defined() ? x_.index_select(0, subset) : x_;
+  auto y = subset.defined() ? y_.index_select(0, subset) : y_;
+  return custom_loss_and_grad(x, [&](const torch::Tensor& outputs) {
+    auto l = sample_loss_(outputs, y);
+    per_sample = l.detach();
+    return reduce(l, subset);
+  });
 }
 
 torch::Tensor StepContext::custom_loss_and_grad(

@@ -37,6 +37,11 @@ class StepContext {
   /// overwritten with the gradient. Returns the loss (a 0-d tensor without graph).
   torch::Tensor loss_and_grad(const torch::Tensor& subset = {});
 
+  /// loss_and_grad that also hands back, in `per_sample`, the per-sample losses of the same
+  /// forward (unweighted, detached, in the order of `subset`): for optimizers that rank
+  /// samples (ESAM, AUSAM) without paying another forward. Counted as loss_and_grad.
+  torch::Tensor loss_and_grad(const torch::Tensor& subset, torch::Tensor& per_sample);
+
   /// Per-sample losses at the current weights, forward only.
   torch::Tensor sample_losses(const torch::Tensor& subset = {});
 
@@ -49,6 +54,10 @@ class StepContext {
   torch::Tensor custom_loss_and_grad(
       const torch::Tensor& x,
       const std::function<torch::Tensor(const torch::Tensor& logits)>& loss_of);
+
+  /// The (weighted) mean loss of `outputs` against the targets of rows `subset` (all rows
+  /// when undefined): for losses built inside custom_loss_and_grad (e.g. TRAM's penalty).
+  torch::Tensor batch_loss(const torch::Tensor& outputs, const torch::Tensor& subset = {}) const;
 
   /// Counts a forward pass of `samples` inputs through another model (e.g. TRAM's
   /// reference model), so the step's cost stays a measured fact.
@@ -65,7 +74,8 @@ class StepContext {
   const PassCount& passes() const { return passes_; }
 
  private:
-  torch::Tensor batch_loss(const torch::Tensor& logits, const torch::Tensor& subset) const;
+  /// The (weighted) mean of per-sample losses of rows `subset`.
+  torch::Tensor reduce(const torch::Tensor& per_sample, const torch::Tensor& subset) const;
   void write_grads(const std::vector<torch::Tensor>& grads);
 
   Model& model_;

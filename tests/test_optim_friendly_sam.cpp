@@ -9,23 +9,6 @@
 namespace gda::test {
 namespace {
 
-struct FriendlyStepper {
-  explicit FriendlyStepper(Params p)
-      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    opt->step(ctx);
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-};
-
-void expect_w(const FriendlyStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 Params friendly_params(const std::string& ema = "code") {
   return optimizer_params("friendly_sam", "sgd",
                           {{"lr", 0.1}, {"rho", 0.2}, {"sigma", 1.0}, {"lambda", 0.6}, {"ema", ema}});
@@ -41,7 +24,7 @@ TEST(FriendlySam, TwoStepsWithTheCodesEma) {
   //   is kept for step 3); ||d_2|| = 1.9133207; e = 0.2·d_2/||d_2|| = [−0.1996995, −0.0109601];
   //   g(w+e) = [4·0.3226891, 0.8841892] = [1.2907565, 0.8841892];
   //   w = [0.5223886 − 0.1290757, 0.8951493 − 0.0884189] = [0.3933129, 0.8067304].
-  FriendlyStepper s(friendly_params("code"));
+  QuadraticStepper s(friendly_params("code"));
   s.step();
   expect_w(s, 0.5223886, 0.8951493);
   s.step();
@@ -53,7 +36,7 @@ TEST(FriendlySam, TwoStepsWithThePapersEma) {
   //   d_2 = g_2 − m_2 = [0.2937326, 0.2970896]; ||d_2|| = 0.4177811;
   //   e = [0.1406156, 0.1422226]; g(w+e) = [4·0.6630042, 1.0373719] = [2.6520166, 1.0373719];
   //   w = [0.5223886 − 0.2652017, 0.8951493 − 0.1037372] = [0.2571869, 0.7914121].
-  FriendlyStepper s(friendly_params("paper"));
+  QuadraticStepper s(friendly_params("paper"));
   s.step();
   expect_w(s, 0.5223886, 0.8951493);
   s.step();
@@ -62,7 +45,7 @@ TEST(FriendlySam, TwoStepsWithThePapersEma) {
 
 TEST(PassCounts, FriendlySamUsesTwoForwardAndTwoBackward) {
   // Step 1 (the EMA starts) and step 2 (the EMA is subtracted) cost the same: w and w + e.
-  FriendlyStepper s(optimizer_params("friendly_sam", "adam"));
+  QuadraticStepper s(optimizer_params("friendly_sam", "adam"));
   for (int t = 0; t < 2; ++t) {
     auto p = s.step();
     EXPECT_EQ(p.forward, 2) << "step " << t;
@@ -75,13 +58,13 @@ TEST(PassCounts, FriendlySamUsesTwoForwardAndTwoBackward) {
 TEST(FriendlySam, SaveAndLoadKeepTheEma) {
   // A fresh optimizer loaded after step 1 must subtract the saved m_1 = g_1 at step 2 (without
   // it, step 2 would be another plain SAM step): the uninterrupted run's [0.3933129, 0.8067304].
-  FriendlyStepper a(friendly_params());
+  QuadraticStepper a(friendly_params());
   a.step();
   torch::serialize::OutputArchive out;
   a.opt->save(out);
   std::stringstream buf;
   out.save_to(buf);
-  FriendlyStepper b(friendly_params());
+  QuadraticStepper b(friendly_params());
   b.model.copy_state_from(a.model);
   torch::serialize::InputArchive in;
   in.load_from(buf);

@@ -6,23 +6,6 @@
 namespace gda::test {
 namespace {
 
-struct GsamStepper {
-  GsamStepper(std::vector<float> w0, Params p)
-      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    opt->step(ctx);
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-};
-
-void expect_w(const GsamStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 Params gsam_params(double rho_max, double rho_min, double alpha, bool adaptive = false) {
   return optimizer_params("gsam", "sgd",
                           {{"lr", 0.1}, {"rho_max", rho_max}, {"rho_min", rho_min},
@@ -40,7 +23,7 @@ TEST(Gsam, OneStepOverSgdByHand) {
   // d = g_s − 0.5·g_⊥ = [5.9402850 + 0.0223248, 1.1212678 − 0.1182729] = [5.9626098, 1.0029949];
   // w = [1 − 0.5962610, 1 − 0.1002995] = [0.4037390, 0.8997005].
   // (SAM with rho 0.5 would give [0.4059715, 0.8878732]: the orthogonal term is what differs.)
-  GsamStepper s({1, 1}, gsam_params(0.5, 0.1, 0.5));
+  QuadraticStepper s(gsam_params(0.5, 0.1, 0.5), {1, 1});
   s.step();
   expect_w(s, 0.4037390, 0.8997005);
 }
@@ -48,7 +31,7 @@ TEST(Gsam, OneStepOverSgdByHand) {
 TEST(Gsam, AlphaZeroIsSam) {
   // rho_max = rho_min = 0.05 and alpha = 0: the step of Sam.OneStepOverSgd (test_optimizers.cpp),
   // w = [1 − 0.41940285, 1 − 0.10121268] = [0.5805971, 0.8987873].
-  GsamStepper s({1, 1}, gsam_params(0.05, 0.05, 0.0));
+  QuadraticStepper s(gsam_params(0.05, 0.05, 0.0), {1, 1});
   s.step();
   expect_w(s, 0.5805971, 0.8987873);
 }
@@ -62,7 +45,7 @@ TEST(Gsam, AdaptiveNeighbourhoodOneStep) {
   // c = 0.7526946; g_⊥ = g − c·g_s = [2 − 1.6879444, 2 − 2.2356102] = [0.3120556, −0.2356102];
   // d = g_s − 0.5·g_⊥ = [2.2425356 − 0.1560278, 2.9701425 + 0.1178051] = [2.0865078, 3.0879476];
   // w = [0.5 − 0.2086508, 2 − 0.3087948] = [0.2913492, 1.6912052].
-  GsamStepper s({0.5f, 2.0f}, gsam_params(0.5, 0.5, 0.5, true));
+  QuadraticStepper s(gsam_params(0.5, 0.5, 0.5, true), {0.5f, 2.0f});
   s.step();
   expect_w(s, 0.2913492, 1.6912052);
 }
@@ -73,7 +56,7 @@ TEST(Gsam, RhoMinAboveRhoMaxIsAUserError) {
 }
 
 TEST(PassCounts, GsamUsesTwoForwardAndTwoBackward) {
-  GsamStepper s({1, 1}, optimizer_params("gsam", "adam"));
+  QuadraticStepper s(optimizer_params("gsam", "adam"), {1, 1});
   auto p = s.step();
   EXPECT_EQ(p.forward, 2);
   EXPECT_EQ(p.backward, 2);

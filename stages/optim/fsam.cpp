@@ -36,22 +36,10 @@
 #include "stages/models/model.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
+#include "stages/optim/weight_mask.h"
 
 namespace gda {
 namespace {
-
-/// Puts the model in eval mode for its lifetime and then back in the mode it found.
-class EvalMode {
- public:
-  explicit EvalMode(Model& m) : model_(m), was_training_(m.is_training()) { model_.eval(); }
-  ~EvalMode() { model_.train(was_training_); }
-  EvalMode(const EvalMode&) = delete;
-  EvalMode& operator=(const EvalMode&) = delete;
-
- private:
-  Model& model_;
-  bool was_training_;
-};
 
 /// The code's maskable tensors: no "bias" or "embed" in the name, not a BatchNorm parameter;
 /// in the order of model.parameters().
@@ -86,7 +74,7 @@ class Fsam : public Optimizer {
     const Tensors g = gradients(params_);
     if (t_ % interval_ == 0 || mask_.empty()) build_mask(ctx, g);
     {
-      Perturbed at(params_, masked_ascent(g));  // w + e
+      Perturbed at(params_, masked_ascent(g, mask_, rho_));  // w + e
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
     ++t_;
@@ -117,29 +105,6 @@ class Fsam : public Optimizer {
  private:
   static std::string mask_key(std::size_t i) { return "fsam_mask_" + std::to_string(i); }
 
-  /// e = rho·g/(||g|| + 1e-7) ⊙ mask, the norm over all parameters.
-  Tensors masked_ascent(const Tensors& g) const {
-    torch::NoGradGuard no_grad;
-    const double scale = rho_ / (std::sqrt(squared_norm(g)) + 1e-7);
-    Tensors e;
-    for (std::size_t i = 0; i < g.size(); ++i) e.push_back(g[i] * scale * mask_[i]);
-    return e;
-  }
-
-  /// Σ_i (∇l_i)² over the batch, one single-sample pass each, in eval mode.
-  Tensors per_sample_fisher(StepContext& ctx) {
-    Tensors fisher;
-    for (const auto& p : params_) fisher.push_back(torch::zeros_like(p));
-    EvalMode eval(ctx.model());
-    for (std::int64_t i = 0; i < ctx.batch_size(); ++i) {
-      ctx.loss_and_grad(torch::tensor({i}, torch::kInt64));
-      torch::NoGradGuard no_grad;
-      for (std::size_t j = 0; j < params_.size(); ++j)
-        fisher[j] += params_[j].grad().square().nan_to_num(0.0);  // weight 0 gives 0/0
-    }
-    return fisher;
-  }
-
   /// The mask: 1 on the top ⌊keep_ratio·N⌋ Fisher entries of the N maskable ones, 0 on the
   /// other maskable entries, 1 on every unmaskable tensor.
   void build_mask(StepContext& ctx, const Tensors& g) {
@@ -150,7 +115,7 @@ class Fsam : public Optimizer {
     }
     Tensors fisher;
     if (per_sample_) {
-      fisher = per_sample_fisher(ctx);
+      fisher = empirical_fisher(ctx, params_, ctx.batch_size());
     } else {
       torch::NoGradGuard no_grad;
       for (const auto& t : g) fisher.push_back(t.square());
@@ -164,8 +129,7 @@ class Fsam : public Optimizer {
       const auto all = torch::cat(flat);
       // Python's int(total * keep_ratio), as the code
       const auto keep = static_cast<std::int64_t>(static_cast<double>(all.numel()) * keep_ratio_);
-      chosen = torch::zeros_like(all);
-      if (keep > 0) chosen.index_fill_(0, std::get<1>(torch::topk(all, keep)), 1.0);
+      chosen = top_entries(all, keep);
     }
     mask_.clear();
     std::int64_t at = 0;

@@ -94,19 +94,6 @@ struct TramOptions {
   DivergenceData data = DivergenceData::batch;
 };
 
-/// The model in eval mode while this lives; its own mode is put back afterwards.
-class EvalMode {
- public:
-  explicit EvalMode(Model& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
-  ~EvalMode() { model_.train(was_training_); }
-  EvalMode(const EvalMode&) = delete;
-  EvalMode& operator=(const EvalMode&) = delete;
-
- private:
-  Model& model_;
-  bool was_training_;
-};
-
 bool same_shapes(const Tensors& a, const Tensors& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)

@@ -44,22 +44,10 @@
 #include "stages/models/model.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
+#include "stages/optim/weight_mask.h"
 
 namespace gda {
 namespace {
-
-/// Puts the model in eval mode for its lifetime and then back in the mode it found.
-class EvalMode {
- public:
-  explicit EvalMode(Model& m) : model_(m), was_training_(m.is_training()) { model_.eval(); }
-  ~EvalMode() { model_.train(was_training_); }
-  EvalMode(const EvalMode&) = delete;
-  EvalMode& operator=(const EvalMode&) = delete;
-
- private:
-  Model& model_;
-  bool was_training_;
-};
 
 enum class Score { weight, gradient, random };
 
@@ -92,7 +80,7 @@ class Ssam : public Optimizer {
       Tensors draws;
       for (const auto& p : params_) draws.push_back(torch::rand_like(p));
       const auto live = numel_ - static_cast<std::int64_t>(std::ceil(double(numel_) * s_.sparsity));
-      set_mask(top(flatten(draws), live));
+      set_mask(top_entries(flatten(draws), live));
     }
   }
 
@@ -101,7 +89,7 @@ class Ssam : public Optimizer {
     const Tensors g = gradients(params_);
     const bool update = t_ % s_.update_freq == 0;
     {
-      Perturbed at(params_, masked_ascent(g));  // w + e
+      Perturbed at(params_, masked_ascent(g, mask_, s_.rho));  // w + e
       if (update && !s_.fisher) update_dynamic_mask(g);  // scores at w + e; used from the next step
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
@@ -132,38 +120,8 @@ class Ssam : public Optimizer {
  private:
   static std::string mask_key(std::size_t i) { return "ssam_mask_" + std::to_string(i); }
 
-  static torch::Tensor flatten(const Tensors& ts) {
-    Tensors flat;
-    for (const auto& t : ts) flat.push_back(t.reshape({-1}));
-    return torch::cat(flat);
-  }
-
-  /// A flat 0/1 vector with 1 on the k largest entries of `scores`.
-  static torch::Tensor top(const torch::Tensor& scores, std::int64_t k) {
-    auto chosen = torch::zeros_like(scores);
-    k = std::min<std::int64_t>(k, scores.numel());
-    if (k > 0) chosen.index_fill_(0, std::get<1>(torch::topk(scores, k)), 1.0);
-    return chosen;
-  }
-
   /// Splits a flat 0/1 vector into the per-parameter mask.
-  void set_mask(const torch::Tensor& flat) {
-    mask_.clear();
-    std::int64_t at = 0;
-    for (const auto& p : params_) {
-      mask_.push_back(flat.slice(0, at, at + p.numel()).reshape(p.sizes()).clone());
-      at += p.numel();
-    }
-  }
-
-  /// e = rho·g/(||g|| + 1e-7) ⊙ mask, the norm over all entries.
-  Tensors masked_ascent(const Tensors& g) const {
-    torch::NoGradGuard no_grad;
-    const double scale = s_.rho / (std::sqrt(squared_norm(g)) + 1e-7);
-    Tensors e;
-    for (std::size_t i = 0; i < g.size(); ++i) e.push_back(g[i] * scale * mask_[i]);
-    return e;
-  }
+  void set_mask(const torch::Tensor& flat) { mask_ = unflatten(flat, params_); }
 
   Tensors scores(Score kind, const Tensors& g) const {
     Tensors s;
@@ -184,8 +142,8 @@ class Ssam : public Optimizer {
     const double live = n - n * s_.sparsity;
     const auto mask = flatten(mask_);
     const auto survivors =
-        top((flatten(scores(s_.drop, g)) + 1e-7) * mask, static_cast<std::int64_t>(live * (1 - dr)));
-    const auto grown = top((flatten(scores(s_.growth, g)) + 1e-7) * (1 - mask),
+        top_entries((flatten(scores(s_.drop, g)) + 1e-7) * mask, static_cast<std::int64_t>(live * (1 - dr)));
+    const auto grown = top_entries((flatten(scores(s_.growth, g)) + 1e-7) * (1 - mask),
                            static_cast<std::int64_t>(std::min(live * dr, n * s_.sparsity)));
     set_mask((survivors + grown).clamp_max(1.0));
   }
@@ -194,21 +152,10 @@ class Ssam : public Optimizer {
   /// mode); the mask keeps the top int(N·(1 − s)). .grad is left as the step used it.
   void update_fisher_mask(StepContext& ctx) {
     const Tensors used = gradients(params_);
-    Tensors fisher;
-    for (const auto& p : params_) fisher.push_back(torch::zeros_like(p));
-    {
-      EvalMode eval(ctx.model());
-      const auto n_f = std::min<std::int64_t>(s_.num_samples, ctx.batch_size());
-      for (std::int64_t i = 0; i < n_f; ++i) {
-        ctx.loss_and_grad(torch::tensor({i}, torch::kInt64));
-        torch::NoGradGuard no_grad;
-        for (std::size_t j = 0; j < params_.size(); ++j)
-          fisher[j] += params_[j].grad().square().nan_to_num(0.0);  // weight 0 gives 0/0
-      }
-    }
+    const Tensors fisher = empirical_fisher(ctx, params_, s_.num_samples);
     torch::NoGradGuard no_grad;
     const auto keep = static_cast<std::int64_t>(double(numel_) * (1 - s_.sparsity));
-    set_mask(top(flatten(fisher), keep));
+    set_mask(top_entries(flatten(fisher), keep));
     for (std::size_t j = 0; j < params_.size(); ++j) params_[j].mutable_grad() = used[j];
   }
 

@@ -6,23 +6,8 @@
 namespace gda::test {
 namespace {
 
-struct GamStepper {
-  GamStepper(std::vector<float> w0, Params p)
-      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    opt->step(ctx);
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-};
-
 // Four chained gradients in float32 (differences of nearby gradients among them): 2e-6.
-void expect_w(const GamStepper& s, double w1, double w2, double tol = 2e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
+constexpr double kChainedTol = 2e-6;
 
 // gamma 0.5 (not the default 0.045) makes the orthogonal term visible at this tolerance.
 Params gam_params(bool adaptive = false) {
@@ -43,9 +28,9 @@ TEST(Gam, OneStepOverSgdByHand) {
   // d = h+ − 0.5·h−⊥ = [4.5157529, 1.0089232];  w = [1 − 0.4515753, 1 − 0.1008923]
   //   = [0.5484247, 0.8991077].
   // (Without the orthogonal term, gamma = 0, w2 would be 1 − 0.1016395 = 0.8983605.)
-  GamStepper s({1, 1}, gam_params());
+  QuadraticStepper s(gam_params(), {1, 1});
   s.step();
-  expect_w(s, 0.5484247, 0.8991077);
+  expect_w(s, 0.5484247, 0.8991077, kChainedTol);
 }
 
 TEST(Gam, AdaptiveNeighbourhoodOneStep) {
@@ -62,14 +47,14 @@ TEST(Gam, AdaptiveNeighbourhoodOneStep) {
   // c = <h−, h+>/||h+||² = 9.0710341/9.2583843 = 0.9797643;  h−⊥ = [0.0219540, −0.0196909];
   // d = h+ − 0.5·h−⊥ = [2.0206562, 2.2749835];  w = [0.5 − 0.2020656, 2 − 0.2274984]
   //   = [0.2979344, 1.7725016].
-  GamStepper s({0.5f, 2.0f}, gam_params(true));
+  QuadraticStepper s(gam_params(true), {0.5f, 2.0f});
   s.step();
-  expect_w(s, 0.2979344, 1.7725016);
+  expect_w(s, 0.2979344, 1.7725016, kChainedTol);
 }
 
 TEST(PassCounts, GamUsesFourForwardAndFourBackward) {
   // g0 at w, g1 at w + rho'·g0/||g0||, g2 at w2, g3 at w2 + rho'·g2/||g2||: all on the batch.
-  GamStepper s({1, 1}, optimizer_params("gam", "adam"));
+  QuadraticStepper s(optimizer_params("gam", "adam"), {1, 1});
   auto p = s.step();
   EXPECT_EQ(p.forward, 4);
   EXPECT_EQ(p.backward, 4);

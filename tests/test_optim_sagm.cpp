@@ -6,23 +6,6 @@
 namespace gda::test {
 namespace {
 
-struct SagmStepper {
-  SagmStepper(std::vector<float> w0, Params p)
-      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    opt->step(ctx);
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-};
-
-void expect_w(const SagmStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 // alpha 0.1 (not the default 0.001) makes the descent step in the perturbation visible.
 Params sagm_params(double rho, double alpha, bool adaptive = false) {
   return optimizer_params("sagm", "sgd",
@@ -36,7 +19,7 @@ TEST(Sagm, OneStepOverSgdByHand) {
   // d = (g + g_p)/2 = [3.2970143, 0.9560634];  w = [1 − 0.3297014, 1 − 0.0956063]
   //   = [0.6702986, 0.9043937].
   // (SAM would give [0.5805971, 0.8987873].)
-  SagmStepper s({1, 1}, sagm_params(0.05, 0.1));
+  QuadraticStepper s(sagm_params(0.05, 0.1), {1, 1});
   s.step();
   expect_w(s, 0.6702986, 0.9043937);
 }
@@ -49,13 +32,13 @@ TEST(Sagm, AdaptiveNeighbourhoodOneStep) {
   // g_p = ∇L(w + e) = [4·0.5106339, 2.1701425] = [2.0425356, 2.1701425];
   // d = (g + g_p)/2 = [2.0212678, 2.0850713];  w = [0.5 − 0.2021268, 2 − 0.2085071]
   //   = [0.2978732, 1.7914929].
-  SagmStepper s({0.5f, 2.0f}, sagm_params(0.5, 0.1, true));
+  QuadraticStepper s(sagm_params(0.5, 0.1, true), {0.5f, 2.0f});
   s.step();
   expect_w(s, 0.2978732, 1.7914929);
 }
 
 TEST(PassCounts, SagmUsesTwoForwardAndTwoBackward) {
-  SagmStepper s({1, 1}, optimizer_params("sagm", "adam"));
+  QuadraticStepper s(optimizer_params("sagm", "adam"), {1, 1});
   auto p = s.step();
   EXPECT_EQ(p.forward, 2);
   EXPECT_EQ(p.backward, 2);
