@@ -180,7 +180,7 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
           StageRecord r;
           r.stage = int(k);
           const torch::Tensor next_x = k + 1 < stages ? domains[k + 1].x : torch::Tensor();
-          teacher = self_train(*teacher, domains[k], next_x, stage_settings, rng, r);
+          teacher = self_train(*teacher, *model, domains[k], next_x, stage_settings, rng, r);
           emit(teacher, r);
         }
         adaptation_seconds = seconds_since(ta);

@@ -47,9 +47,15 @@ struct QuadraticStepper {
   std::unique_ptr<Optimizer> opt;
 };
 
-inline void expect_w(const QuadraticStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
+inline void expect_w(const ElementwiseModel& m, double w1, double w2, double tol = 1e-6) {
+  EXPECT_NEAR(m.w[0].item<double>(), w1, tol);
+  EXPECT_NEAR(m.w[1].item<double>(), w2, tol);
+}
+
+/// For any stepper holding its ElementwiseModel as `model`.
+template <class Stepper>
+void expect_w(const Stepper& s, double w1, double w2, double tol = 1e-6) {
+  expect_w(s.model, w1, w2, tol);
 }
 
 /// The [optimizer] section as the config loader would resolve it.

@@ -39,11 +39,6 @@ struct AusamStepper {
   double last_loss = 0;
 };
 
-void expect_w(const AusamStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 /// The optimizer's saved tensor `key` (the per-sample store is read through the save).
 torch::Tensor saved(const Optimizer& opt, const std::string& key) {
   torch::serialize::OutputArchive out;

@@ -29,11 +29,6 @@ struct EsamStepper {
   double last_loss = 0;
 };
 
-void expect_w(const EsamStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 Params esam_params(double rho, double beta, double gamma, const std::string& selection = "code") {
   return optimizer_params("esam", "sgd",
                           {{"lr", 0.1}, {"rho", rho}, {"beta", beta}, {"gamma", gamma},

@@ -26,11 +26,6 @@ struct MsamRun {
   PassCount passes;
 };
 
-void expect_w(const MsamRun& r, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(r.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(r.model.w[1].item<double>(), w2, tol);
-}
-
 TEST(Msam, EachMicroBatchAscendsAlongItsOwnGradientByHand) {
   // m = 2: B_1 = {a, b}, B_2 = {c, d} (contiguous).
   //   B_1: g_1 = (1/2)·[4·1, (1+4)·1] = [2, 2.5], ||g_1|| = 3.2015621,

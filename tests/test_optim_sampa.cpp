@@ -25,11 +25,6 @@ struct SampaStepper {
   std::unique_ptr<Optimizer> opt;
 };
 
-void expect_w(const SampaStepper& s, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(s.model.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(s.model.w[1].item<double>(), w2, tol);
-}
-
 Params sampa_params(std::vector<std::pair<std::string, Value>> extra = {}) {
   std::vector<std::pair<std::string, Value>> o = {{"lr", 0.1}, {"rho", 0.1}, {"lambda", 0.2}};
   o.insert(o.end(), extra.begin(), extra.end());

@@ -15,11 +15,6 @@ StepContext two_sample_context(Model& m) {
                      half_squared_error);
 }
 
-void expect_w(const ElementwiseModel& m, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(m.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(m.w[1].item<double>(), w2, tol);
-}
-
 // SSAM-F: rho 0.1, sparsity 0.5 (keep int(2·0.5) = 1 entry), n_F = min(16, 2) = 2, a mask
 // update after every step.
 Params ssamf_params() {

@@ -43,11 +43,6 @@ struct TramStepper {
   double last_loss = 0;
 };
 
-void expect_w(const ElementwiseModel& m, double w1, double w2, double tol = 1e-6) {
-  EXPECT_NEAR(m.w[0].item<double>(), w1, tol);
-  EXPECT_NEAR(m.w[1].item<double>(), w2, tol);
-}
-
 /// KL(softmax([a1, a2]) ‖ softmax([b1, b2])), in double: the test's own closed form.
 double kl2(double a1, double a2, double b1, double b2) {
   const double p1 = 1 / (1 + std::exp(a2 - a1)), p2 = 1 - p1;
@@ -120,6 +115,29 @@ TEST(Tram, InitTargetAgainstTheTeacherOneStepByHand) {
   expect_w(m, 0.7952556, 0.7425869);
   EXPECT_EQ(ctx.passes().forward, 3);
   EXPECT_EQ(ctx.passes().backward, 2);
+}
+
+TEST(Tram, InitTargetAgainstTheSourceModelOneStepByHand) {
+  // reference source: θ_0 is StageInputs::source (here at w = [0.5, 1.5]) even though the
+  // stage's teacher is at the student's own weights [1, 1]; so the same numbers as the teacher
+  // test above, w = [0.7952556, 0.7425869]. With reference teacher, d would be 0 and
+  // w = [0.8, 0.75]; without a source (source training), θ_0 falls back to the start model.
+  ElementwiseModel m({1, 1});
+  ElementwiseModel teacher({1, 1});
+  ElementwiseModel source({0.5f, 1.5f});
+  auto params = tram_params({{"target", str("init")}, {"reference", str("source")}, {"adaptive", false}});
+  auto opt = make_optimizer(m.parameters(), params);
+  opt->begin_stage({&teacher, torch::Tensor(), torch::Tensor(), &source});
+  auto ctx = two_sample_context(m);
+  opt->step(ctx);
+  expect_w(m, 0.7952556, 0.7425869);
+
+  ElementwiseModel n({1, 1});
+  auto in_source_training = make_optimizer(n.parameters(), params);
+  in_source_training->begin_stage({&teacher, torch::Tensor(), torch::Tensor(), nullptr});
+  auto ctx2 = two_sample_context(n);
+  in_source_training->step(ctx2);
+  expect_w(n, 0.8, 0.75);
 }
 
 TEST(Tram, InitTargetKeepsTheFirstWeightsThreeStepsByHand) {

@@ -21,11 +21,13 @@ class Model;
 /// divergence data). In self-training, `start` is the stage's teacher (the model the
 /// student was copied from); in source training it is the freshly initialised model.
 /// current_x / next_x: the unlabelled inputs of the domain being trained on and of the
-/// next domain on the path (next_x is undefined at the last stage). `start` is valid only
-/// during begin_stage: an optimizer that needs it later keeps a clone.
+/// next domain on the path (next_x is undefined at the last stage). `source` is the model
+/// trained on the source, the same for every adaptation stage (null in source training).
+/// The models are valid only during begin_stage: an optimizer that needs one later copies it.
 struct StageInputs {
   const Model* start = nullptr;
   torch::Tensor current_x, next_x;
+  const Model* source = nullptr;
 };
 
 class Optimizer {

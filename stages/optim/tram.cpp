@@ -47,10 +47,13 @@
 // Gradual-path options (issue 4, not in the paper; defaults give the paper's TRAM):
 // - reference = "own": θ_0 is the weights at the stage's first step (in self-training the
 //   student starts as a copy of its teacher, so these are the teacher's weights). "teacher":
-//   θ_0 is the stage's teacher (StageInputs::start, copied in begin_stage); the two differ only
-//   when the student does not start as the teacher's copy. Without begin_stage, "teacher"
-//   falls back to the weights at the first step. Only target "init" has a θ_0: "teacher" with
-//   "prev" (which would differ from "own" at step 1 only), "noise" or "fisher" is a UserError.
+//   θ_0 is the stage's teacher (StageInputs::start, copied in begin_stage); in gda's pipeline
+//   it equals "own", and differs only where a student does not start as the teacher's copy.
+//   "source": θ_0 is the source-trained model at every adaptation stage (StageInputs::source;
+//   in source training, the model it starts from): the trust region stays around the function
+//   learnt with labels instead of moving along the path with the teacher. Without begin_stage
+//   both fall back to the weights at the first step. Only target "init" has a θ_0: another
+//   reference with "prev", "noise" or "fisher" is a UserError.
 // - divergence_data = "batch": the training batch (paper). "current": B inputs drawn with
 //   replacement from the unlabelled inputs of the stage's domain (StageInputs::current_x);
 //   "next": from the next domain's (StageInputs::next_x), at the last stage (no next domain)
@@ -81,6 +84,9 @@ namespace {
 enum class Target { prev, init, noise, fisher };
 enum class DivergenceData { batch, current, next };
 
+/// Where θ_0 of target init comes from.
+enum class Reference { own, teacher, source };
+
 struct TramOptions {
   Target target = Target::prev;
   bool adaptive = true;
@@ -90,7 +96,7 @@ struct TramOptions {
   bool uniform_noise = false;
   double fisher_gamma = 0.1, fisher_eta = 0.1;
   bool fisher_shared = false;
-  bool teacher_reference = false;
+  Reference reference = Reference::own;
   DivergenceData data = DivergenceData::batch;
 };
 
@@ -159,7 +165,12 @@ class Tram : public Optimizer {
     ref_params_.clear();
     ref_buffers_.clear();
     // A copy of the teacher's weights and buffers: StageInputs::start is valid only here.
-    if (o_.teacher_reference && inputs.start) keep_reference(*inputs.start);
+    if (o_.reference == Reference::teacher && inputs.start) keep_reference(*inputs.start);
+    if (o_.reference == Reference::source) {
+      // In source training there is no source model yet: θ_0 is the model it starts from.
+      const Model* source = inputs.source ? inputs.source : inputs.start;
+      if (source) keep_reference(*source);
+    }
     current_x_ = inputs.current_x;
     const bool has_next = inputs.next_x.defined() && inputs.next_x.size(0) > 0;
     next_x_ = has_next ? inputs.next_x : inputs.current_x;  // the last stage has no next domain
@@ -338,11 +349,12 @@ TramOptions tram_options(const Params& p) {
   o.fisher_gamma = p.real("fisher_gamma");
   o.fisher_eta = p.real("fisher_eta");
   o.fisher_shared = choice(p, "fisher_source", {"separate", "shared"}) == 1;
-  o.teacher_reference = choice(p, "reference", {"own", "teacher"}) == 1;
+  o.reference = static_cast<Reference>(choice(p, "reference", {"own", "teacher", "source"}));
   o.data = static_cast<DivergenceData>(choice(p, "divergence_data", {"batch", "current", "next"}));
-  if (o.teacher_reference && o.target != Target::init)
-    throw UserError("optimizer.reference = \"teacher\" needs optimizer.target = \"init\" (got \"" +
-                    p.text("target") + "\"): the teacher stands in for theta_0; \"prev\" compares with "
+  if (o.reference != Reference::own && o.target != Target::init)
+    throw UserError("optimizer.reference = \"" + p.text("reference") +
+                    "\" needs optimizer.target = \"init\" (got \"" + p.text("target") +
+                    "\"): the reference model stands in for theta_0; \"prev\" compares with "
                     "the previous step, \"noise\" and \"fisher\" use no reference model");
   if (o.data != DivergenceData::batch && o.target == Target::fisher)
     throw UserError("optimizer.divergence_data = \"" + p.text("divergence_data") +
@@ -378,8 +390,9 @@ const bool registered = optimizer_registry().add(
            {"separate", "shared"}),
       text("reference", "own",
            "theta_0 of target init: \"own\" = the weights at the stage's first step (paper), "
-           "\"teacher\" = the stage's teacher model",
-           {"own", "teacher"}),
+           "\"teacher\" = the stage's teacher model, \"source\" = the source-trained model at every "
+           "stage",
+           {"own", "teacher", "source"}),
       text("divergence_data", "batch",
            "inputs of the divergence: \"batch\" (paper), \"current\" = a random batch of the stage "
            "domain's unlabelled inputs, \"next\" = of the next domain's (the current one at the "

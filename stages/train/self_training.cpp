@@ -38,7 +38,8 @@ StageRecord train_on_source(Model& model, const Domain& source, const StageSetti
   return r;
 }
 
-ModelPtr self_train(const Model& teacher, const Domain& domain, const torch::Tensor& next_x,
+ModelPtr self_train(const Model& teacher, const Model& source, const Domain& domain,
+                    const torch::Tensor& next_x,
                     const StageSettings& s, Rng& rng, StageRecord& r) {
   auto t0 = std::chrono::steady_clock::now();
   auto student = teacher.clone_model();
@@ -54,7 +55,7 @@ ModelPtr self_train(const Model& teacher, const Domain& domain, const torch::Ten
   TrainData data{domain.x.index_select(0, pl.keep), pl.labels,
                  domain.weight.defined() ? domain.weight.index_select(0, pl.keep) : torch::Tensor()};
   auto optimizer = make_optimizer(student->parameters(), s.optimizer);
-  optimizer->begin_stage({&teacher, domain.x, next_x});
+  optimizer->begin_stage({&teacher, domain.x, next_x, &source});
   fill(r, train_epochs(*student, *optimizer, data, s.epochs, s.batch_size, rng, domain.name));
   r.train_seconds = seconds_since(t0);
   return student;

@@ -25,7 +25,9 @@ StageRecord train_on_source(Model& model, const Domain& source, const StageSetti
 /// One self-training stage; returns the student (the teacher is not changed) and fills
 /// the training fields of `record`. next_x: the inputs of the next domain on the path
 /// (undefined at the last), offered to the optimizer (StageInputs).
-ModelPtr self_train(const Model& teacher, const Domain& domain, const torch::Tensor& next_x,
+/// source: the model trained on the source (also offered to the optimizer).
+ModelPtr self_train(const Model& teacher, const Model& source, const Domain& domain,
+                    const torch::Tensor& next_x,
                     const StageSettings& s, Rng& rng, StageRecord& record);
 
 }  // namespace gda
