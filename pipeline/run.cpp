@@ -21,6 +21,7 @@
 #include <opencv2/core/utility.hpp>
 
 #include "pipeline/error.h"
+#include "pipeline/source_model.h"
 #include "pipeline/threads.h"
 #include "stages/eval/evaluator.h"
 #include "stages/optim/optimizer.h"
@@ -167,11 +168,23 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
         std::get<0>(out).try_put(Snapshot{frozen, std::move(r)});
       };
       try {
-        Rng rng(derive_seed(seed, "train/order"));
         auto ts = Clock::now();
-        auto r0 = train_on_source(*model, domains.front(), source_settings, rng);
+        StageRecord r0;
+        if (!options.source_dir.empty() && has_source_model(options.source_dir)) {
+          r0 = load_source_model(options.source_dir, *model);
+          summary.source_reused = true;
+        } else {
+          Rng rng(derive_seed(seed, "train/order"));
+          r0 = train_on_source(*model, domains.front(), source_settings, rng);
+          if (!options.source_dir.empty()) save_source_model(options.source_dir, *model, r0);
+        }
         source_seconds = seconds_since(ts);
+        if (options.source_only) return;
         emit(model, r0);
+        // Adaptation draws from its own streams, so its numbers are the same whether the
+        // source model was trained just now or loaded (a sweep shares it between runs).
+        Rng rng(derive_seed(seed, "train/adapt"));
+        torch::manual_seed(derive_seed(seed, "torch/adapt"));
         auto teacher = model;
         auto ta = Clock::now();
         // T = 0 is zero-shot: the source model is the result.

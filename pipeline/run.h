@@ -12,6 +12,11 @@ namespace gda {
 struct RunOptions {
   std::string out_dir;              ///< the run directory; "" = output.dir/output.name
   std::ostream* console = nullptr;  ///< where the per-stage table is printed
+  /// A folder for the trained source model (pipeline/source_model.h): loaded from there
+  /// when it holds one, else trained and saved there. "" = train, keep nothing.
+  std::string source_dir;
+  /// Stop after source training (a sweep's source job): no adaptation, no evaluation.
+  bool source_only = false;
 };
 
 /// The run directory the config asks for: output.dir / (output.name or

@@ -47,8 +47,7 @@ void RunRecorder::log(const std::string& line) {
   if (console_) *console_ << line << std::endl;
 }
 
-void RunRecorder::add_stage(const StageRecord& r) {
-  stages_.push_back(r);
+std::string stage_json_line(const StageRecord& r) {
   json acc = json::object();
   for (const auto& a : r.accuracies) acc[a.domain] = a.accuracy;
   json line = {{"stage", r.stage},
@@ -62,7 +61,34 @@ void RunRecorder::add_stage(const StageRecord& r) {
                {"eval_seconds", r.eval_seconds},
                {"passes", passes_json(r.passes)},
                {"accuracy", acc}};
-  jsonl_ += line.dump() + "\n";
+  return line.dump();
+}
+
+StageRecord stage_from_json_line(const std::string& text) {
+  const json j = json::parse(text);
+  StageRecord r;
+  r.stage = j.at("stage").get<int>();
+  r.domain = j.at("domain").get<std::string>();
+  r.position = j.at("position").get<double>();
+  r.samples = j.at("samples").get<std::int64_t>();
+  r.domain_size = j.at("domain_size").get<std::int64_t>();
+  if (!j.at("pseudo_label_accuracy").is_null()) r.pseudo_label_accuracy = j["pseudo_label_accuracy"].get<double>();
+  r.loss = j.at("loss").get<double>();
+  r.train_seconds = j.at("train_seconds").get<double>();
+  r.eval_seconds = j.at("eval_seconds").get<double>();
+  const json& p = j.at("passes");
+  r.passes.forward = p.at("forward").get<std::int64_t>();
+  r.passes.backward = p.at("backward").get<std::int64_t>();
+  r.passes.forward_samples = p.at("forward_samples").get<std::int64_t>();
+  r.passes.backward_samples = p.at("backward_samples").get<std::int64_t>();
+  // Accuracies are stored by domain name; path order is the caller's (the run re-evaluates).
+  for (const auto& [domain, acc] : j.at("accuracy").items()) r.accuracies.push_back({domain, 0.0, acc.get<double>()});
+  return r;
+}
+
+void RunRecorder::add_stage(const StageRecord& r) {
+  stages_.push_back(r);
+  jsonl_ += stage_json_line(r) + "\n";
   atomic_write(dir_ + "/stages.jsonl", jsonl_);
   atomic_write(dir_ + "/table.md", markdown(nullptr));
   auto inter = [&] {
@@ -113,6 +139,7 @@ void RunRecorder::finish(const RunSummary& s) {
             {"error", s.error},
             {"config_hash", s.config_hash},
             {"seed", s.seed},
+            {"source_model", s.source_reused ? "reused" : "trained"},
             {"threads", {{"total", s.threads}, {"train_intra_op", s.train_threads}, {"eval_intra_op", s.eval_threads}}},
             {"zero_shot_target_accuracy", optional_json(s.zero_shot_target_accuracy)},
             {"final_target_accuracy", optional_json(s.final_target_accuracy)},

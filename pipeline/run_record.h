@@ -45,11 +45,16 @@ struct RunSummary {
   std::string config_hash;
   std::int64_t seed = 0;
   int threads = 0, train_threads = 0, eval_threads = 0;
+  bool source_reused = false;  ///< the source model was loaded, not trained (a sweep's shared one)
   std::optional<double> zero_shot_target_accuracy;
   std::optional<double> final_target_accuracy;
   Timings seconds;
   PassCount passes;
 };
+
+/// One stage as a line of stages.jsonl, and back (accuracies come back without positions).
+std::string stage_json_line(const StageRecord& r);
+StageRecord stage_from_json_line(const std::string& line);
 
 /// Writes a run's records into its directory as they arrive.
 class RunRecorder {

@@ -1,4 +1,4 @@
-// The gda command line: run, validate, list.
+// The gda command line: run, validate, list, and the sweep commands (sweep, job, report).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -9,6 +9,7 @@
 #include "pipeline/config_reference.h"
 #include "pipeline/error.h"
 #include "pipeline/run.h"
+#include "tools/sweep_commands.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"
@@ -61,12 +62,16 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"optimizers", "generators", "datasets", "models", "config"}));
 
+  gda::SweepArgs sweep_args;
+  gda::add_sweep_commands(app, sweep_args);
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (seed) overrides.push_back(fmt::format("seed={}", *seed));
     if (threads) overrides.push_back(fmt::format("threads={}", *threads));
     if (*lst) return list(what);
+    if (gda::sweep_command_given(sweep_args)) return gda::run_sweep_command(sweep_args);
     auto config = gda::load_config(config_path, overrides);
     if (*validate) {
       std::cout << config.to_toml();

@@ -1,0 +1,44 @@
+#include "pipeline/source_model.h"
+
+#include <torch/serialize.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "pipeline/error.h"
+#include "pipeline/files.h"
+
+namespace gda {
+
+namespace fs = std::filesystem;
+
+bool has_source_model(const std::string& dir) {
+  return fs::exists(dir + "/model.pt") && fs::exists(dir + "/stage0.json");
+}
+
+void save_source_model(const std::string& dir, const Model& model, const StageRecord& stage0) {
+  fs::create_directories(dir);
+  torch::serialize::OutputArchive archive;
+  model.save(archive);
+  // model.pt first, stage0.json last: has_source_model() sees both only once both are whole.
+  const std::string tmp = dir + "/model.pt.tmp." + std::to_string(::getpid());
+  archive.save_to(tmp);
+  fs::rename(tmp, dir + "/model.pt");
+  atomic_write(dir + "/stage0.json", stage_json_line(stage0) + "\n");
+}
+
+StageRecord load_source_model(const std::string& dir, Model& model) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(dir + "/model.pt");
+    model.load(archive);
+    StageRecord r = stage_from_json_line(read_text(dir + "/stage0.json"));
+    r.accuracies.clear();  // re-measured on this run's domains
+    return r;
+  } catch (const std::exception& e) {
+    throw UserError("cannot load the source model in " + dir + " (" + e.what() +
+                    "): delete that folder to train it again");
+  }
+}
+
+}  // namespace gda

@@ -1,0 +1,22 @@
+#pragma once
+// A trained source model kept on disk so that runs sharing their data, model and source
+// training (a sweep's optimizers, shift schedules) train it once: the weights and buffers
+// (model.pt) and the training facts of stage 0 (stage0.json), both written atomically.
+#include <string>
+
+#include "pipeline/run_record.h"
+#include "stages/models/model.h"
+
+namespace gda {
+
+/// True when `dir` holds a complete source model (both files).
+bool has_source_model(const std::string& dir);
+
+/// Writes the model and its stage-0 record into `dir` (created if needed).
+void save_source_model(const std::string& dir, const Model& model, const StageRecord& stage0);
+
+/// Loads the weights and buffers into `model` (same architecture) and returns stage 0's
+/// record (training fields only). Throws UserError if the files do not fit the model.
+StageRecord load_source_model(const std::string& dir, Model& model);
+
+}  // namespace gda

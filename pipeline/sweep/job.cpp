@@ -1,0 +1,67 @@
+#include "pipeline/sweep/job.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "pipeline/config.h"
+#include "pipeline/error.h"
+#include "pipeline/files.h"
+#include "pipeline/run.h"
+#include "pipeline/source_model.h"
+
+namespace gda {
+
+namespace fs = std::filesystem;
+
+SweepPlan read_sweep_plan(const std::string& dir) {
+  const std::string path = dir + "/plan.json";
+  const std::string text = read_text(path);
+  if (text.empty()) throw UserError(path + " is missing: is " + dir + " a sweep folder made by gda sweep?");
+  return SweepPlan::from_json(text, path);
+}
+
+bool job_finished(const std::string& dir, const SweepJob& job) { return fs::exists(dir + "/" + job.dir_name()); }
+
+int run_sweep_job(const std::string& dir, int index, std::ostream* console) {
+  const SweepPlan plan = read_sweep_plan(dir);
+  if (index < 0 || index >= int(plan.jobs.size()))
+    throw UserError(fmt::format("gda job: --index {} is outside the sweep's {} jobs (0 … {})", index,
+                                plan.jobs.size(), plan.jobs.size() - 1));
+  const SweepJob& job = plan.jobs[index];
+  if (job_finished(dir, job)) {
+    if (console) *console << fmt::format("job {} ({}) is already finished\n", index, job.label);
+    return 0;
+  }
+  const std::string final_dir = dir + "/" + job.dir_name();
+  const std::string partial = final_dir + ".partial";
+  const std::string failure_file = dir + "/failed/" + job.hash + ".txt";
+  fs::remove_all(partial);  // what a killed attempt left
+  try {
+    RunOptions options;
+    options.out_dir = partial;
+    options.console = console;
+    if (job.kind == SweepJob::Kind::source) {
+      options.source_dir = partial;
+      options.source_only = true;
+    } else {
+      options.source_dir = dir + "/sources/" + job.source_hash;
+      if (!has_source_model(options.source_dir))
+        throw UserError(fmt::format("the source model {} of this run is missing: its source job did not finish "
+                                    "(see {}/failed/{}.txt)", options.source_dir, dir, job.source_hash));
+    }
+    const RunSummary s = run_experiment(job_config(plan, job), options);
+    if (job.kind == SweepJob::Kind::source && s.status != "ok")
+      throw UserError("source training failed: " + s.error);
+    fs::rename(partial, final_dir);
+    fs::remove(failure_file);
+    return 0;
+  } catch (const std::exception& e) {
+    fs::create_directories(dir + "/failed");
+    atomic_write(failure_file, fmt::format("job {} ({}): {}\n", index, job.label, e.what()));
+    if (console) *console << "gda job: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace gda

@@ -1,0 +1,25 @@
+#pragma once
+// One job of a sweep, run by `gda job DIR --index I` (a child process of `gda sweep`, or a
+// Slurm array task). A job writes into "<its folder>.partial" and renames that to its
+// folder when done, so a folder that exists is a whole result and a killed job leaves
+// only a .partial, which the next attempt deletes and redoes.
+#include <ostream>
+#include <string>
+
+#include "pipeline/sweep/plan.h"
+
+namespace gda {
+
+/// The plan stored in a sweep folder (plan.json).
+SweepPlan read_sweep_plan(const std::string& dir);
+
+/// Whether the job's result folder exists.
+bool job_finished(const std::string& dir, const SweepJob& job);
+
+/// Runs job `index` unless it is finished. A run that fails numerically (NaN) is a
+/// finished result with status "failed". Any other error (a missing source model, bad
+/// data) is written to failed/<hash>.txt, leaves the job unfinished, and returns 1.
+/// Returns 0 when the job is finished (now or before).
+int run_sweep_job(const std::string& dir, int index, std::ostream* console);
+
+}  // namespace gda

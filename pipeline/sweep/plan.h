@@ -1,0 +1,55 @@
+#pragma once
+// A sweep: a base config and a grid of config keys, expanded into jobs. Each resolved run
+// is one "run" job; runs whose data, model and source training are identical share one
+// "source" job that trains the source model once. A job's identity is a hash of the
+// resolved config parts that affect it, so re-planning the same sweep finds the same jobs.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gda {
+
+class Config;
+
+struct SweepJob {
+  enum class Kind { source, run };
+  int index = 0;
+  Kind kind = Kind::run;
+  std::string hash;                    ///< identity: source hash or run hash
+  std::string source_hash;             ///< a run's source job (its own hash for a source job)
+  std::vector<std::string> overrides;  ///< "key=value" applied to the base config
+  std::map<std::string, std::string> point;  ///< the swept keys and their values (TOML text)
+  std::vector<int> needs;              ///< indices of jobs that must finish first
+  std::string label;                   ///< e.g. "optimizer.name=sam shift.T=5 seed=1"
+
+  std::string dir_name() const;        ///< "sources/<hash>" or "runs/<hash>"
+};
+
+struct SweepPlan {
+  std::string sweep_file;    ///< absolute path
+  std::string base_config;   ///< absolute path
+  int threads_per_job = 1;
+  std::vector<std::string> axes;  ///< swept keys: the grid's (in key order), then those of [[points]]
+  std::vector<SweepJob> jobs;     ///< source jobs first, then runs
+
+  int count(SweepJob::Kind k) const;
+  std::string to_json() const;
+  static SweepPlan from_json(const std::string& text, const std::string& name);
+};
+
+/// Reads a sweep file and expands it (docs/SWEEPS.md has the format). Every point's config
+/// is validated; errors name the sweep file, the point and the key.
+SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job);
+
+/// Hash of every resolved key except [output] (where results go changes no number).
+std::string run_hash(const Config& c);
+
+/// Hash of what source training depends on: seed, threads, [data], [model], [source],
+/// [shift] except T (the source domain is position 0 of any schedule), and [optimizer]
+/// when source.optimizer = "same".
+std::string source_hash(const Config& c);
+
+/// The config of a job: the base with the job's overrides.
+Config job_config(const SweepPlan& plan, const SweepJob& job);
+
+}  // namespace gda

@@ -1,0 +1,49 @@
+#pragma once
+// The report of a sweep folder: runs grouped by their point without the seed, mean ± sample
+// std over seeds of the final target accuracy, per-stage accuracies, wall time and passes;
+// as report.md, report.csv, stages.csv and report.json, and PNG plots through gnuplot.
+// Made from the result files alone, so it can be re-made at any time.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gda {
+
+struct MeanStd {
+  std::optional<double> mean, std;  ///< std: the sample std (n − 1), none below 2 values
+  std::size_t n = 0;
+  static MeanStd of(const std::vector<double>& values);
+};
+
+struct RunResult {
+  std::string hash, seed, status;  ///< status: ok, failed (numeric), error, not run
+  std::string error;
+  std::optional<double> final_target, zero_shot;
+  double seconds = 0;
+  double forward = 0, backward = 0;
+  std::vector<std::map<std::string, double>> stage_accuracy;  ///< per stage: domain → accuracy
+};
+
+struct ResultGroup {
+  std::map<std::string, std::string> point;  ///< the swept keys except seed
+  std::string label;
+  std::vector<RunResult> runs;
+  MeanStd final_target, zero_shot, seconds, forward, backward;
+  std::vector<MeanStd> stage_target;  ///< target accuracy per stage, over the ok runs
+};
+
+struct SweepReport {
+  std::vector<std::string> axes;  ///< swept keys except seed
+  std::vector<ResultGroup> groups;
+  int ok = 0, failed = 0, errors = 0, not_run = 0, source_models = 0;
+};
+
+/// Reads the results of the sweep in `dir`.
+SweepReport collect_report(const std::string& dir);
+
+/// Writes report.md/.csv/.json and stages.csv into dir, and plots/ when gnuplot is there.
+/// Returns the Markdown.
+std::string write_report(const std::string& dir, const SweepReport& report);
+
+}  // namespace gda

@@ -1,0 +1,101 @@
+#include "tools/sweep_commands.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "pipeline/error.h"
+#include "pipeline/files.h"
+#include "pipeline/sweep/job.h"
+#include "pipeline/sweep/job_graph.h"
+#include "pipeline/sweep/local_runner.h"
+#include "pipeline/sweep/report.h"
+#include "pipeline/sweep/slurm.h"
+
+namespace gda {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string this_binary() { return fs::read_symlink("/proc/self/exe").string(); }
+
+/// A live progress line only for a person watching: a terminal, and not under CI.
+bool interactive() { return ::isatty(STDERR_FILENO) && !std::getenv("CI"); }
+
+int sweep_command(const SweepArgs& a) {
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (a.threads_per_job < 1) throw UserError("--threads-per-job must be at least 1");
+  const int jobs = a.jobs > 0 ? a.jobs : std::max(1, cores / a.threads_per_job);
+  if (a.launcher == "local" && jobs * a.threads_per_job > cores && !a.oversubscribe)
+    throw UserError(fmt::format("--jobs {} x --threads-per-job {} = {} threads exceeds the {} cores: lower them, or "
+                                "pass --oversubscribe", jobs, a.threads_per_job, jobs * a.threads_per_job, cores));
+  const SweepPlan plan = plan_sweep(a.sweep_file, a.threads_per_job);
+  const std::string dir = fs::absolute(a.out_dir.empty() ? "sweeps/" + fs::path(a.sweep_file).stem().string()
+                                                          : a.out_dir).lexically_normal().string();
+  if (a.dry_run) {
+    std::cout << describe_job_graph(plan);
+    if (a.launcher == "slurm")
+      for (const auto& s : slurm_scripts(dir, plan, {this_binary(), a.sbatch, a.max_parallel}))
+        std::cout << "\n# " << dir << "/slurm/" << s.name << ".sbatch\n" << s.text;
+    return 0;
+  }
+  checked_job_order(plan);
+  fs::create_directories(dir);
+  atomic_write(dir + "/plan.json", plan.to_json());
+  std::cout << fmt::format("gda sweep: {} → {}\n{} source models, {} runs; ", a.sweep_file, dir,
+                           plan.count(SweepJob::Kind::source), plan.count(SweepJob::Kind::run));
+  if (a.launcher == "slurm") {
+    std::cout << "submitting to Slurm\n";
+    for (const auto& line : submit_to_slurm(dir, slurm_scripts(dir, plan, {this_binary(), a.sbatch, a.max_parallel})))
+      std::cout << line << "\n";
+    std::cout << "the report job writes " << dir << "/report.md when the runs end; gda report " << dir
+              << " re-makes it at any time\n";
+    return 0;
+  }
+  std::cout << fmt::format("{} jobs at once, {} threads each\n", jobs, a.threads_per_job) << std::flush;
+  const LocalRunOutcome o = run_sweep_locally(dir, plan, {jobs, interactive() && !a.no_progress, this_binary()});
+  std::cout << fmt::format("{} jobs finished now, {} were already finished, {} ended with an error; {:.1f} s\n",
+                           o.finished, o.finished_before, o.errors, o.seconds);
+  std::cout << write_report(dir, collect_report(dir));
+  std::cout << "report: " << dir << "/report.md\n";
+  return o.errors == 0 ? 0 : 3;
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app, SweepArgs& a) {
+  a.sweep = app.add_subcommand("sweep", "run a grid of configs (optimizers x shift schedules x seeds) as a resumable "
+                                        "job graph, then write the report");
+  a.sweep->add_option("sweep", a.sweep_file, "sweep TOML file (docs/SWEEPS.md)")->required();
+  a.sweep->add_option("--jobs", a.jobs, "jobs at once (default: cores / threads-per-job)");
+  a.sweep->add_option("--threads-per-job", a.threads_per_job, "threads of each job (default 1)");
+  a.sweep->add_option("--out", a.out_dir, "sweep folder (default: sweeps/<sweep file name>)");
+  a.sweep->add_flag("--dry-run", a.dry_run, "print the job graph (and the Slurm scripts) without running");
+  a.sweep->add_option("--launcher", a.launcher, "local (this machine) or slurm (sbatch job arrays)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  a.sweep->add_option("--sbatch", a.sbatch, "extra sbatch option for every script, e.g. --sbatch=--partition=cpu");
+  a.sweep->add_option("--max-parallel", a.max_parallel, "slurm: at most N array tasks at once");
+  a.sweep->add_flag("--oversubscribe", a.oversubscribe, "allow jobs x threads-per-job above the cores");
+  a.sweep->add_flag("--no-progress", a.no_progress, "no live progress line");
+
+  a.job = app.add_subcommand("job", "run one job of a sweep folder (what gda sweep and Slurm array tasks call)");
+  a.job->add_option("dir", a.out_dir, "sweep folder")->required();
+  a.job->add_option("--index", a.index, "job index in plan.json")->required();
+
+  a.report = app.add_subcommand("report", "write the report of a sweep folder (Markdown, CSV, JSON, PNG plots)");
+  a.report->add_option("dir", a.out_dir, "sweep folder")->required();
+}
+
+bool sweep_command_given(const SweepArgs& a) { return a.sweep->parsed() || a.job->parsed() || a.report->parsed(); }
+
+int run_sweep_command(const SweepArgs& a) {
+  if (a.sweep->parsed()) return sweep_command(a);
+  if (a.job->parsed()) return run_sweep_job(a.out_dir, a.index, &std::cout);
+  std::cout << write_report(a.out_dir, collect_report(a.out_dir));
+  return 0;
+}
+
+}  // namespace gda
