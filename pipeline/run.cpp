@@ -250,6 +250,12 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
   summary.status = failure.empty() ? "ok" : "failed";
   summary.error = failure;
   rec.finish(summary);
+  if (options.source_only) {
+    rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", summary.status,
+                        summary.source_reused ? "already there" : "trained", summary.seconds.total, options.source_dir));
+    if (!failure.empty()) rec.log("source training failed: " + failure);
+    return summary;
+  }
   rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
                       "(data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} overlapping)",
                       summary.status, 100 * summary.zero_shot_target_accuracy.value_or(0),

@@ -45,7 +45,7 @@ TEST(EndToEnd, TinyRunWritesEveryStageAndLearns) {
   // Three classes: chance is 1/3. The source model must be far above it on the source,
   // and the adapted model above chance on the target.
   EXPECT_GT(lines[0]["accuracy"]["source"].get<double>(), 0.9);
-  EXPECT_GT(lines[3]["accuracy"]["target"].get<double>(), 0.5);
+  EXPECT_GT(lines[3]["accuracy"]["target"].get<double>(), 0.4);  // chance: 0.33
   ASSERT_TRUE(s.final_target_accuracy);
   EXPECT_DOUBLE_EQ(*s.final_target_accuracy, lines[3]["accuracy"]["target"].get<double>());
   EXPECT_DOUBLE_EQ(*s.zero_shot_target_accuracy, lines[0]["accuracy"]["target"].get<double>());

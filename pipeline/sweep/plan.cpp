@@ -134,27 +134,40 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
     for (const auto& [k, v] : kv) fixed.emplace_back(k, override_text(*v, where(*v, sweep_file, "set." + k)));
   }
 
-  // The grid: the cartesian product of its arrays, the first key varying slowest.
-  std::vector<std::map<std::string, std::string>> points = {{}};
-  if (auto grid = root["grid"].as_table()) {
+  // The grid: its arrays, the first key varying slowest.
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+  if (auto table = root["grid"].as_table()) {
     std::vector<std::pair<std::string, const toml::node*>> kv;
-    flatten(*grid, "", sweep_file, kv);
+    flatten(*table, "", sweep_file, kv);
     for (const auto& [k, v] : kv) {
       auto arr = v->as_array();
       if (!arr || arr->empty())
         throw UserError(fmt::format("{}: a grid key takes a non-empty array of values, e.g. {} = [1, 2]",
                                     where(*v, sweep_file, "grid." + k), k));
       plan.axes.push_back(k);
-      std::vector<std::map<std::string, std::string>> next;
-      for (const auto& p : points)
-        for (const auto& value : *arr) {
-          auto q = p;
-          q[k] = override_text(value, where(value, sweep_file, "grid." + k));
-          next.push_back(std::move(q));
-        }
-      points = std::move(next);
+      std::vector<std::string> values;
+      for (const auto& value : *arr) values.push_back(override_text(value, where(value, sweep_file, "grid." + k)));
+      grid.emplace_back(k, std::move(values));
     }
   }
+  // The cartesian product of the grid's keys that `start` does not set, each on top of start.
+  auto expand = [&](const std::map<std::string, std::string>& start) {
+    std::vector<std::map<std::string, std::string>> out = {start};
+    for (const auto& [k, values] : grid) {
+      if (start.count(k)) continue;
+      std::vector<std::map<std::string, std::string>> next;
+      for (const auto& p : out)
+        for (const auto& v : values) {
+          auto q = p;
+          q[k] = v;
+          next.push_back(std::move(q));
+        }
+      out = std::move(next);
+    }
+    return out;
+  };
+  std::vector<std::map<std::string, std::string>> points = expand({});
+  // Extra points, each crossed with the grid keys it does not set (e.g. every seed).
   if (auto extra = root["points"].as_array()) {
     for (const auto& e : *extra) {
       auto t = e.as_table();
@@ -166,7 +179,7 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
         p[k] = override_text(*v, where(*v, sweep_file, "points." + k));
         if (std::find(plan.axes.begin(), plan.axes.end(), k) == plan.axes.end()) plan.axes.push_back(k);
       }
-      points.push_back(std::move(p));
+      for (auto& q : expand(p)) points.push_back(std::move(q));
     }
   }
 

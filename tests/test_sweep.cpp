@@ -1,0 +1,248 @@
+// Sweep planning, hashing, the job DAG, the report's arithmetic and the Slurm scripts,
+// on sweep files and result files the tests write.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/config.h"
+#include "pipeline/error.h"
+#include "pipeline/files.h"
+#include "pipeline/sweep/job_graph.h"
+#include "pipeline/sweep/plan.h"
+#include "pipeline/sweep/report.h"
+#include "pipeline/sweep/slurm.h"
+#include "tests/helpers.h"
+
+namespace gda::test {
+namespace {
+
+/// A sweep folder with base.toml (the tiny config) and sweep.toml (`grid_text` after base).
+std::string sweep_folder(const std::string& name, const std::string& sweep_text) {
+  auto dir = temp_dir(name);
+  atomic_write(dir + "/base.toml", tiny_config(2));
+  atomic_write(dir + "/sweep.toml", "base = \"base.toml\"\n" + sweep_text);
+  return dir;
+}
+
+std::set<std::string> hashes(const SweepPlan& p, SweepJob::Kind k) {
+  std::set<std::string> h;
+  for (const auto& j : p.jobs)
+    if (j.kind == k) h.insert(j.hash);
+  return h;
+}
+
+TEST(SweepPlan, GridExpandsToEveryCombinationWithOneSourcePerSeed) {
+  auto dir = sweep_folder("plan", "[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\n\"shift.T\" = [0, 2, 5]\n"
+                                  "seed = [0, 1]\n");
+  const SweepPlan plan = plan_sweep(dir + "/sweep.toml", 1);
+  EXPECT_EQ(plan.count(SweepJob::Kind::run), 2 * 3 * 2);
+  // The source model depends on the seed, not on the optimizer under study or T.
+  EXPECT_EQ(plan.count(SweepJob::Kind::source), 2);
+  EXPECT_EQ(hashes(plan, SweepJob::Kind::run).size(), 12u);
+  for (const auto& j : plan.jobs) {
+    if (j.kind == SweepJob::Kind::source) {
+      EXPECT_TRUE(j.needs.empty());
+      continue;
+    }
+    ASSERT_EQ(j.needs.size(), 1u);
+    EXPECT_EQ(plan.jobs[j.needs[0]].hash, j.source_hash);
+    EXPECT_EQ(plan.jobs[j.needs[0]].point.size(), 0u);  // sources carry no point of their own
+    EXPECT_EQ(j.point.size(), 3u);
+  }
+  // Planning again gives the same jobs: identity is a hash of the resolved config.
+  const SweepPlan again = plan_sweep(dir + "/sweep.toml", 1);
+  EXPECT_EQ(hashes(again, SweepJob::Kind::run), hashes(plan, SweepJob::Kind::run));
+  // The plan survives its JSON form.
+  const SweepPlan back = SweepPlan::from_json(plan.to_json(), "plan.json");
+  ASSERT_EQ(back.jobs.size(), plan.jobs.size());
+  EXPECT_EQ(back.jobs[5].overrides, plan.jobs[5].overrides);
+  EXPECT_EQ(back.jobs[5].needs, plan.jobs[5].needs);
+}
+
+TEST(SweepPlan, HashesChangeWithWhatAffectsTheJobOnly) {
+  auto config = [](const std::vector<std::string>& o) { return parse_config(tiny_config(2), "t.toml", o); };
+  const Config base = config({});
+  EXPECT_EQ(run_hash(base), run_hash(config({})));
+  // Where results go changes no number.
+  EXPECT_EQ(run_hash(base), run_hash(config({"output.dir=\"elsewhere\""})));
+  // The run depends on everything else.
+  EXPECT_NE(run_hash(base), run_hash(config({"optimizer.name=sam"})));
+  EXPECT_NE(run_hash(base), run_hash(config({"evaluation.domains=target"})));
+  // Source training does not depend on the optimizer under study, T, adaptation or evaluation…
+  for (const auto& o : {"optimizer.name=sam", "shift.T=5", "adaptation.epochs=1", "evaluation.domains=target"})
+    EXPECT_EQ(source_hash(base), source_hash(config({o}))) << o;
+  // …but on the seed, the threads, the data, the model and its own training.
+  for (const auto& o : {"seed=1", "threads=1", "data.source_size=150", "model.hidden=16", "source.epochs=3",
+                        "shift.target_max=45.0"})
+    EXPECT_NE(source_hash(base), source_hash(config({o}))) << o;
+  // With source.optimizer = "same" the optimizer section trains the source too.
+  const Config same = config({"source.optimizer=same"});
+  EXPECT_NE(source_hash(same), source_hash(config({"source.optimizer=same", "optimizer.name=sam"})));
+}
+
+TEST(SweepPlan, PointsAreCrossedWithTheGridKeysTheyDoNotSet) {
+  auto dir = sweep_folder("points", "[grid]\nseed = [0, 1, 2]\n[set]\n\"adaptation.epochs\" = 1\n"
+                                    "[[points]]\n\"optimizer.name\" = \"tram\"\n\"optimizer.target\" = \"init\"\n"
+                                    "[[points]]\n\"optimizer.name\" = \"sam\"\nseed = 7\n");
+  const SweepPlan plan = plan_sweep(dir + "/sweep.toml", 2);
+  // 3 grid runs (the base optimizer), 3 tram runs, 1 sam run with its own seed.
+  EXPECT_EQ(plan.count(SweepJob::Kind::run), 7);
+  EXPECT_EQ(plan.count(SweepJob::Kind::source), 4);  // seeds 0, 1, 2, 7
+  int tram = 0;
+  for (const auto& j : plan.jobs) {
+    if (j.kind != SweepJob::Kind::run) continue;
+    const Config c = job_config(plan, j);
+    EXPECT_EQ(c.section("adaptation").integer("epochs"), 1);  // [set] applies everywhere
+    EXPECT_EQ(c.section("").integer("threads"), 2);            // threads per job
+    if (c.section("optimizer").text("name") == "tram") {
+      ++tram;
+      EXPECT_EQ(c.section("optimizer").text("target"), "init");
+    }
+  }
+  EXPECT_EQ(tram, 3);
+}
+
+TEST(SweepPlan, BadSweepFilesNameTheFileAndKey) {
+  auto message = [](const std::string& text) {
+    auto dir = sweep_folder("bad", text);
+    try {
+      plan_sweep(dir + "/sweep.toml", 1);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("[grid]\nseed = 3\n").find("sweep.toml:3:8: grid.seed"), std::string::npos);
+  EXPECT_NE(message("[grid]\n\"optimizer.name\" = [\"adam\", \"nosuch\"]\n").find("nosuch"), std::string::npos);
+  EXPECT_NE(message("[grid]\n\"optimizer.name\" = [\"adam\", \"nosuch\"]\n").find("optimizer.name=nosuch"),
+            std::string::npos);
+  EXPECT_NE(message("grids = 1\n").find("unknown key \"grids\""), std::string::npos);
+  auto dir = temp_dir("nobase");
+  atomic_write(dir + "/sweep.toml", "base = \"missing.toml\"\n");
+  EXPECT_THROW(plan_sweep(dir + "/sweep.toml", 1), UserError);
+}
+
+SweepPlan two_by_two() {
+  static const std::string dir =
+      sweep_folder("dag", "[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\nseed = [0, 1]\n");
+  return plan_sweep(dir + "/sweep.toml", 1);
+}
+
+TEST(SweepDag, TwoOptimizersTimesTwoSeedsShareTwoSourceModels) {
+  const SweepPlan plan = two_by_two();
+  EXPECT_EQ(plan.count(SweepJob::Kind::source), 2);
+  EXPECT_EQ(plan.count(SweepJob::Kind::run), 4);
+  const auto order = checked_job_order(plan);
+  ASSERT_EQ(order.size(), 6u);
+  std::vector<int> position(6);
+  for (int i = 0; i < 6; ++i) position[order[i]] = i;
+  for (const auto& j : plan.jobs)
+    for (int need : j.needs) EXPECT_LT(position[need], position[j.index]);
+  const std::string text = describe_job_graph(plan);
+  EXPECT_NE(text.find("2 source models, 4 runs"), std::string::npos) << text;
+  EXPECT_NE(text.find("(used by 2 runs)"), std::string::npos) << text;
+}
+
+TEST(SweepDag, CyclesMissingInputsAndConflictingOutputsAreRefused) {
+  SweepPlan cycle = two_by_two();
+  cycle.jobs[0].needs = {2};  // source 0 ← run 2 ← source 0
+  EXPECT_THROW(checked_job_order(cycle), UserError);
+  SweepPlan missing = two_by_two();
+  missing.jobs[3].needs = {42};
+  EXPECT_THROW(checked_job_order(missing), UserError);
+  SweepPlan conflict = two_by_two();
+  conflict.jobs[3].hash = conflict.jobs[2].hash;  // two runs writing runs/<same hash>
+  EXPECT_THROW(checked_job_order(conflict), UserError);
+}
+
+/// A run's result folder written by hand: final accuracy `acc`, stage accuracies `stages`.
+void write_run(const std::string& dir, const std::string& hash, double acc, std::vector<double> stages,
+               double seconds) {
+  const std::string run = dir + "/runs/" + hash;
+  std::filesystem::create_directories(run);
+  atomic_write(run + "/summary.json",
+               fmt::format(R"({{"status": "ok", "error": "", "final_target_accuracy": {}, "zero_shot_target_accuracy": {},
+ "seconds": {{"total": {}}}, "passes": {{"forward": 10, "backward": 8}}}})",
+                           acc, stages.front(), seconds));
+  std::string lines;
+  for (std::size_t k = 0; k < stages.size(); ++k)
+    lines += fmt::format(R"({{"stage": {}, "accuracy": {{"target": {}}}}})", k, stages[k]) + "\n";
+  atomic_write(run + "/stages.jsonl", lines);
+}
+
+TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
+  auto dir = temp_dir("report");
+  SweepPlan plan;
+  plan.sweep_file = dir + "/sweep.toml";
+  plan.base_config = dir + "/base.toml";
+  plan.axes = {"optimizer.name", "seed"};
+  auto add = [&](SweepJob::Kind kind, const std::string& hash, std::map<std::string, std::string> point) {
+    SweepJob j;
+    j.kind = kind;
+    j.hash = hash;
+    j.point = std::move(point);
+    j.index = int(plan.jobs.size());
+    plan.jobs.push_back(j);
+  };
+  add(SweepJob::Kind::source, "s0", {});
+  for (int seed = 0; seed < 3; ++seed) add(SweepJob::Kind::run, fmt::format("a{}", seed), {{"optimizer.name", "\"adam\""}, {"seed", std::to_string(seed)}});
+  for (int seed = 0; seed < 3; ++seed) add(SweepJob::Kind::run, fmt::format("b{}", seed), {{"optimizer.name", "\"sam\""}, {"seed", std::to_string(seed)}});
+  atomic_write(dir + "/plan.json", plan.to_json());
+  std::filesystem::create_directories(dir + "/sources/s0");
+  // adam: final 0.5, 0.6, 0.7 → mean 0.6; deviations −0.1, 0, 0.1 → sample std √(0.02/2) = 0.1.
+  write_run(dir, "a0", 0.5, {0.3, 0.5}, 10);
+  write_run(dir, "a1", 0.6, {0.2, 0.6}, 20);
+  write_run(dir, "a2", 0.7, {0.4, 0.7}, 30);
+  // sam: one finished run (no std), one error, one never run.
+  write_run(dir, "b0", 0.8, {0.3, 0.8}, 40);
+  std::filesystem::create_directories(dir + "/failed");
+  atomic_write(dir + "/failed/b1.txt", "job 5 (sam seed 1): bad data\n");
+
+  const SweepReport r = collect_report(dir);
+  EXPECT_EQ(r.axes, std::vector<std::string>{"optimizer.name"});
+  ASSERT_EQ(r.groups.size(), 2u);
+  const ResultGroup& adam = r.groups[0];
+  EXPECT_EQ(adam.label, "optimizer.name=adam");
+  EXPECT_NEAR(*adam.final_target.mean, 0.6, 1e-12);
+  EXPECT_NEAR(*adam.final_target.std, 0.1, 1e-12);
+  EXPECT_NEAR(*adam.zero_shot.mean, 0.3, 1e-12);            // (0.3 + 0.2 + 0.4)/3
+  EXPECT_NEAR(*adam.stage_target[0].std, 0.1, 1e-12);       // same spread as the finals
+  EXPECT_NEAR(*adam.seconds.mean, 20.0, 1e-12);
+  const ResultGroup& sam = r.groups[1];
+  EXPECT_EQ(sam.final_target.n, 1u);
+  EXPECT_NEAR(*sam.final_target.mean, 0.8, 1e-12);
+  EXPECT_FALSE(sam.final_target.std.has_value());
+  EXPECT_EQ(r.ok, 4);
+  EXPECT_EQ(r.errors, 1);
+  EXPECT_EQ(r.not_run, 1);
+  EXPECT_EQ(r.source_models, 1);
+
+  const std::string md = write_report(dir, r);
+  EXPECT_NE(md.find("| adam | 3/3 | 60.0 ± 10.0 | 30.0 ± 10.0 | 20.0 | 10 / 8 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| sam | 1/3 | 80.0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("bad data"), std::string::npos) << md;
+  const std::string csv = read_text(dir + "/report.csv");
+  EXPECT_NE(csv.find("\"adam\",3,0.6,0.1,0.3,0.1,20,10,8"), std::string::npos) << csv;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report.json"));
+}
+
+TEST(SweepSlurm, ScriptsRunSourcesThenRunsThenTheReport) {
+  const SweepPlan plan = two_by_two();
+  const auto scripts = slurm_scripts("/shared/sw", plan, {"/opt/gda/bin/gda", {"--partition=cpu"}, 3});
+  ASSERT_EQ(scripts.size(), 3u);
+  EXPECT_EQ(scripts[0].name, "sources");
+  EXPECT_NE(scripts[0].text.find("#SBATCH --array=0-1%3\n"), std::string::npos) << scripts[0].text;
+  EXPECT_NE(scripts[0].text.find("#SBATCH --partition=cpu\n"), std::string::npos);
+  EXPECT_NE(scripts[0].text.find("#SBATCH --cpus-per-task=1\n"), std::string::npos);
+  EXPECT_NE(scripts[0].text.find("exec '/opt/gda/bin/gda' job '/shared/sw' --index $((0 + SLURM_ARRAY_TASK_ID))"),
+            std::string::npos) << scripts[0].text;
+  EXPECT_EQ(scripts[1].name, "runs");
+  EXPECT_NE(scripts[1].text.find("#SBATCH --array=0-3%3\n"), std::string::npos) << scripts[1].text;
+  EXPECT_NE(scripts[1].text.find("--index $((2 + SLURM_ARRAY_TASK_ID))"), std::string::npos);
+  EXPECT_EQ(scripts[2].name, "report");
+  EXPECT_NE(scripts[2].text.find("exec '/opt/gda/bin/gda' report '/shared/sw'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gda::test
