@@ -9,7 +9,9 @@
 
 #include "pipeline/config_schema.h"
 #include "pipeline/error.h"
+#include "pipeline/plugins.h"
 #include "stages/optim/optimizer.h"
+#include "stages/shift/generator.h"
 
 namespace gda {
 namespace {
@@ -146,6 +148,10 @@ class Validator {
       if (s.name == "optimizer") {
         auto bases = base_optimizer_registry().names();
         base = chosen(s, t, "base", bases, "adam");
+      } else if (s.name == "shift" && !name.empty() && composes_endpoints(name)) {
+        // A generator that mixes two others' domains (interpolation) takes the keys of the
+        // generator it names as shift.endpoints too.
+        base = chosen(s, t, "endpoints", generator_registry().names(), "rotation");
       }
       if (name.empty() || base.empty()) return Params::defaults(specs);  // already reported
       chosen_name = name;
@@ -222,9 +228,38 @@ Origins apply_overrides(toml::table& root, const std::vector<std::string>& overr
   return origins;
 }
 
+/// Takes the top-level `plugins` array out of the table and loads the libraries (paths
+/// relative to the config file), so that what they register can be named in the config.
+std::vector<std::string> take_plugins(toml::table& root, const std::string& name) {
+  const toml::node* node = root.get("plugins");
+  if (!node) return {};
+  const auto* arr = node->as_array();
+  std::vector<std::string> paths;
+  const std::string usage = where(name, *node) + ": plugins must be an array of paths to shared libraries, "
+                            "e.g. plugins = [\"build/libmyshift.so\"]";
+  if (!arr) throw UserError(usage);
+  const auto dir = std::filesystem::absolute(name).parent_path();
+  for (const auto& e : *arr) {
+    auto s = e.value<std::string>();
+    if (!s) throw UserError(usage);
+    std::filesystem::path p(*s);
+    paths.push_back((p.is_absolute() ? p : dir / p).lexically_normal().string());
+  }
+  try {
+    load_plugins(paths);
+  } catch (const UserError& e) {
+    throw UserError(where(name, *node) + ": " + e.what());
+  }
+  root.erase("plugins");
+  return paths;
+}
+
 Config validate(toml::table root, const std::string& name, const std::vector<std::string>& overrides) {
   Origins origins = apply_overrides(root, overrides);
-  return Validator(name, origins).run(root);
+  std::vector<std::string> plugins = take_plugins(root, name);
+  Config c = Validator(name, origins).run(root);
+  c.plugins = std::move(plugins);
+  return c;
 }
 
 }  // namespace
@@ -241,6 +276,11 @@ std::string Config::to_toml() const {
     std::visit([&](const auto& x) { t.insert_or_assign(k, x); }, v);
   };
   for (const auto& [k, v] : section("").values()) put(root, k, v);
+  if (!plugins.empty()) {
+    toml::array paths;
+    for (const auto& path : plugins) paths.push_back(path);
+    root.insert_or_assign("plugins", std::move(paths));
+  }
   for (const auto& [name, params] : sections_) {
     if (name.empty()) continue;
     toml::table t;

@@ -19,6 +19,8 @@ class Config {
   /// paths are resolved against.
   std::string file;
   std::string dir;
+  /// Plugin libraries the config loaded (absolute paths), kept so to_toml() reloads them.
+  std::vector<std::string> plugins;
 
   /// The resolved config as TOML (defaults filled in, overrides applied).
   std::string to_toml() const;

@@ -77,6 +77,13 @@ std::string config_reference_markdown() {
     s += section.name.empty() ? std::string("\n## Top-level keys\n")
                               : fmt::format("\n## `[{}]`\n{}{}.\n", section.name, char(std::toupper(section.doc[0])), section.doc.substr(1));
     s += "\n" + key_table(section.keys);
+    if (section.name.empty())
+      s += "\nAnd `plugins = [\"path/to/libmyshift.so\", ...]`: shared libraries (relative to the config "
+           "file) loaded before any key is checked, whose generators, datasets, models or optimizers the "
+           "config may then name (docs/GENERATORS.md, \"Your own generator\").\n";
+    if (section.name == "shift")
+      s += "\nA generator with an `endpoints` key (interpolation) composes with the generator it names, "
+           "whose keys then belong to `[shift]` too.\n";
     s += component_keys(section);
   }
   return s;

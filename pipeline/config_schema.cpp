@@ -37,6 +37,12 @@ std::vector<SectionSchema> make_schema() {
       {text("generator", "rotation", "registered shift generator (gda list generators)"),
        integer("T", 10, "number of intermediate domains; 0 = zero-shot (no adaptation)", 0)},
       "generator", &generator_registry));
+  s.back().component_keys = [](const std::string& chosen, const std::string& endpoints) {
+    ParamSpecs keys = generator_registry().get(chosen).params;
+    if (composes_endpoints(chosen) && endpoints != chosen && generator_registry().find(endpoints))
+      for (const auto& k : generator_registry().get(endpoints).params) keys.push_back(k);
+    return keys;
+  };
   s.push_back(component_section("model", "the classifier",
                                 {text("name", "cnn", "registered model (gda list models)")}, "name",
                                 &model_registry));
@@ -88,6 +94,14 @@ std::vector<SectionSchema> make_schema() {
 }
 
 }  // namespace
+
+bool composes_endpoints(const std::string& name) {
+  const auto* g = generator_registry().find(name);
+  if (!g) return false;
+  for (const auto& k : g->params)
+    if (k.name == "endpoints") return true;
+  return false;
+}
 
 const std::vector<SectionSchema>& config_schema() {
   static const std::vector<SectionSchema> s = make_schema();

@@ -24,4 +24,8 @@ struct SectionSchema {
 
 const std::vector<SectionSchema>& config_schema();
 
+/// Whether generator `name` declares an "endpoints" key: it composes with the generator
+/// that key names, whose keys then join [shift] (e.g. interpolation over rotation).
+bool composes_endpoints(const std::string& name);
+
 }  // namespace gda

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake g++ make pkg-config
   libtorch-dev libopenblas0-pthread libopencv-dev libtbb-dev libboost-graph-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
-  libgtest-dev dataset-fashion-mnist gnuplot-nox npm)
+  libgtest-dev dataset-fashion-mnist gnuplot-nox npm slurm-wlm munge)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,9 @@
 #include "stages/shift/rotate_images.h"
 
 #include <tbb/parallel_for.h>
+#include <torch/torch.h>
+
+#include <cmath>
 
 #include <opencv2/imgproc.hpp>
 
@@ -22,6 +25,18 @@ torch::Tensor rotate_images(const torch::Tensor& x, const std::vector<double>& a
       cv::warpAffine(a, b, m, b.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
     }
   });
+  return out;
+}
+
+torch::Tensor rotate_points(const torch::Tensor& x, const std::vector<double>& angles) {
+  TORCH_CHECK(x.dim() == 2 && x.size(1) >= 2, "rotate_points: [N, D] with D >= 2");
+  TORCH_CHECK(std::int64_t(angles.size()) == x.size(0), "rotate_points: one angle per row");
+  const auto rad = torch::tensor(angles, torch::kFloat64) * (std::acos(-1.0) / 180.0);
+  const auto c = rad.cos().to(x.dtype()), s = rad.sin().to(x.dtype());
+  auto out = x.clone();
+  const auto u = x.select(1, 0), v = x.select(1, 1);
+  out.select(1, 0).copy_(c * u - s * v);
+  out.select(1, 1).copy_(s * u + c * v);
   return out;
 }
 

@@ -43,7 +43,9 @@ class Rotation : public ShiftGenerator {
 
   static DomainJob job(std::string name, double position, Dataset data, std::vector<double> angles) {
     return {name, position, [=]() {
-              return Domain{name, position, rotate_images(data.x, angles), data.y, {}};
+              // Images turn about their centre; point clouds ([N, D]) in their first plane.
+              auto x = data.x.dim() == 2 ? rotate_points(data.x, angles) : rotate_images(data.x, angles);
+              return Domain{name, position, x, data.y, {}};
             }};
   }
 
