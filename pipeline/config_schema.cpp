@@ -30,7 +30,10 @@ std::vector<SectionSchema> make_schema() {
       {text("name", "mnist", "registered dataset (gda list datasets)"),
        integer("source_size", 2000, "labelled source examples (the first ones after shuffling)", 1),
        integer("intermediate_size", 7000, "examples the intermediate domains are made from (the next ones)", 0),
-       integer("target_size", 1000, "target examples (the last ones)", 1)},
+       integer("target_size", 1000, "target examples (the last ones)", 1),
+       flag("shuffle", true,
+            "shuffle before cutting; false keeps the dataset's order (sorted CSV, domain folders: the order "
+            "is the shift; use shift.generator = \"ordered\")")},
       "name", &dataset_registry));
   s.push_back(component_section(
       "shift", "how the intermediate and target domains are made",

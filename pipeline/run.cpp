@@ -47,9 +47,12 @@ DataSplit split_data(const Dataset& all, const Params& data, std::uint64_t seed)
     throw UserError(fmt::format(
         "data.source_size + data.intermediate_size + data.target_size = {} exceeds the {} examples of "
         "dataset \"{}\"; lower them", ns + ni + nt, all.size(), data.text("name")));
-  Rng rng(derive_seed(seed, "data/shuffle"));
-  auto order = permutation(all.size(), rng);
-  auto shuffled = all.select(torch::from_blob(order.data(), {all.size()}, torch::kInt64).clone());
+  Dataset shuffled = all;
+  if (data.flag("shuffle")) {
+    Rng rng(derive_seed(seed, "data/shuffle"));
+    auto order = permutation(all.size(), rng);
+    shuffled = all.select(torch::from_blob(order.data(), {all.size()}, torch::kInt64).clone());
+  }
   const std::int64_t n = all.size();
   // Source first, intermediates next, target last (as the reference experiment cuts it).
   return {shuffled.slice(0, ns), shuffled.slice(ns, ns + ni), shuffled.slice(n - nt, n)};
