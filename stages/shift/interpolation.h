@@ -14,9 +14,4 @@ torch::Tensor interpolate(const torch::Tensor& xs, const torch::Tensor& xt, cons
 /// target rows, repeated when there are fewer target rows than source rows.
 torch::Tensor random_partners(std::int64_t n_source, std::int64_t n_target, std::uint64_t seed);
 
-/// A target row for every source row from the exact optimal transport plan between the two
-/// sets in pixel space (squared Euclidean cost, uniform masses): the target row that
-/// receives most of the source row's mass. With equal sizes this is the optimal matching.
-torch::Tensor ot_partners(const torch::Tensor& xs, const torch::Tensor& xt);
-
 }  // namespace gda

@@ -1,0 +1,86 @@
+// The interpolation generator (docs/GENERATORS.md). Intermediate domain i of T, at
+// t = (i + 1)/(T + 1), is made from the i-th group of the intermediate pool drawn in the
+// endpoints' source style (x_s) and the target's unlabelled inputs in its style (x_t):
+// (1 − t)·x_s + t·x_t over pairs chosen at random.
+// The target's labels are never used; a mixed image keeps its source image's label, which
+// only evaluation reads.
+#include "stages/shift/interpolation.h"
+
+#include <torch/torch.h>
+
+#include "pipeline/error.h"
+#include "pipeline/random.h"
+#include "stages/shift/generator.h"
+
+namespace gda {
+
+torch::Tensor interpolate(const torch::Tensor& xs, const torch::Tensor& xt, const torch::Tensor& partner, double t) {
+  return xs * (1.0 - t) + xt.index_select(0, partner) * t;
+}
+
+torch::Tensor random_partners(std::int64_t n_source, std::int64_t n_target, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::int64_t> partner;
+  while (std::int64_t(partner.size()) < n_source) {
+    auto order = permutation(n_target, rng);
+    partner.insert(partner.end(), order.begin(), order.end());
+  }
+  partner.resize(std::size_t(n_source));
+  return torch::tensor(partner, torch::kInt64);
+}
+
+namespace {
+
+class Interpolation : public ShiftGenerator {
+ public:
+  explicit Interpolation(const Params& p)
+      : p_(p),
+        endpoints_(generator_registry().get(p.text("endpoints")).make(p)) {
+    if (p.text("endpoints") == "interpolation")
+      throw UserError("shift.endpoints = \"interpolation\": the endpoints must come from another generator, "
+                      "e.g. \"rotation\" or \"colour\"");
+  }
+
+  std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
+    // The endpoints' source and target as they would make them.
+    auto ends = endpoints_->plan({split.source, split.intermediate.slice(0, 0), split.target}, 0, seed);
+    std::vector<DomainJob> jobs{ends.front()};
+    const DomainJob target = ends.back();
+    auto groups = equal_groups(split.intermediate.size(), T);
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      const std::string name = "inter" + std::to_string(i + 1);
+      const double t = intermediate_position(std::int64_t(i), T);
+      // The group in the endpoints' source style (its own draws, by seed and group).
+      const Dataset group = split.intermediate.slice(groups[i].first, groups[i].second);
+      const DomainJob styled = endpoints_->plan({group, group.slice(0, 0), split.target}, 0,
+                                                derive_seed(seed, "interpolation/group" + std::to_string(i))).front();
+      const std::uint64_t pair_seed = derive_seed(seed, "interpolation/pairs" + std::to_string(i));
+      jobs.push_back({name, t, [=]() {
+                        const Domain s = styled.make(), tg = target.make();
+                        const torch::Tensor partner = random_partners(s.size(), tg.size(), pair_seed);
+                        return Domain{name, t, interpolate(s.x, tg.x, partner, t), s.y, {}};
+                      }});
+    }
+    jobs.push_back(target);
+    return jobs;
+  }
+
+ private:
+  Params p_;
+  std::unique_ptr<ShiftGenerator> endpoints_;
+};
+
+const bool registered = generator_registry().add(
+    {"interpolation",
+     "pixel-space interpolation (1 - t)·x_s + t·x_t between the source and target styles of the generator "
+     "named by endpoints; pairs at random",
+     {text("endpoints", "rotation",
+           "generator whose source and target this interpolates between (its keys join [shift])"),
+      text("pairing", "random",
+           "\"random\": each source-style image mixes with a random target image (\"ot\", matching by "
+           "optimal transport, is not built yet)",
+           {"random"})},
+     [](const Params& p) { return std::make_unique<Interpolation>(p); }});
+
+}  // namespace
+}  // namespace gda
