@@ -31,15 +31,17 @@ torch::Tensor random_partners(std::int64_t n_source, std::int64_t n_target, std:
 
 namespace {
 
+/// The generator named by shift.endpoints, checked before it is made (itself would recurse).
+std::unique_ptr<ShiftGenerator> endpoints_of(const Params& p) {
+  if (p.text("endpoints") == "interpolation")
+    throw UserError("shift.endpoints = \"interpolation\": the endpoints must come from another generator, "
+                    "e.g. \"rotation\" or \"colour\"");
+  return generator_registry().get(p.text("endpoints")).make(p);
+}
+
 class Interpolation : public ShiftGenerator {
  public:
-  explicit Interpolation(const Params& p)
-      : p_(p),
-        endpoints_(generator_registry().get(p.text("endpoints")).make(p)) {
-    if (p.text("endpoints") == "interpolation")
-      throw UserError("shift.endpoints = \"interpolation\": the endpoints must come from another generator, "
-                      "e.g. \"rotation\" or \"colour\"");
-  }
+  explicit Interpolation(const Params& p) : p_(p), endpoints_(endpoints_of(p)) {}
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
     // The endpoints' source and target as they would make them.
