@@ -172,7 +172,7 @@ SweepReport collect_report(const std::string& dir) {
       g.point = point;
       for (const auto& a : report.axes)
         if (point.count(a)) g.label += (g.label.empty() ? "" : " ") + a + "=" + unquote(point.at(a));
-      if (g.label.empty()) g.label = "all runs";
+      if (g.label.empty()) g.label = "base config";
       report.groups.push_back(std::move(g));
     }
     RunResult r = read_run(dir, job);
