@@ -3,8 +3,8 @@
 // plan, and its own dual potentials (an optimality certificate on random problems);
 // Sinkhorn approaching it as reg shrinks; degenerate and invalid inputs.
 #include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/find_flow_cost.hpp>
 #include <boost/graph/successive_shortest_path_nonnegative_weights.hpp>
+#include <boost/graph/find_flow_cost.hpp>  // after: it needs the named-parameter headers
 
 #include <algorithm>
 #include <cmath>
@@ -244,7 +244,7 @@ TEST(OptimalTransport, ExactPlanMatchesBoostMinCostFlowOnUnevenMasses) {
   std::mt19937 rng(36);
   for (const auto& [n, m] : std::vector<std::pair<int, int>>{{3, 5}, {7, 4}, {10, 12}}) {
     // Source units 1..9 each; the same total split over the targets, at least 1 each.
-    std::vector<long> supply(std::size_t(n)), demand(std::size_t(m), 1);
+    std::vector<long> supply(static_cast<std::size_t>(n)), demand(static_cast<std::size_t>(m), 1);
     for (long& s : supply) s = 1 + long(rng() % 9);
     const long total = std::accumulate(supply.begin(), supply.end(), 0L);
     ASSERT_GE(total, m);
