@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "stages/models/model.h"
@@ -56,6 +58,27 @@ inline void expect_w(const ElementwiseModel& m, double w1, double w2, double tol
 template <class Stepper>
 void expect_w(const Stepper& s, double w1, double w2, double tol = 1e-6) {
   expect_w(s.model, w1, w2, tol);
+}
+
+/// A step's four pass counts; `what` (e.g. "step 2") is appended to any failure message.
+inline void expect_passes(const PassCount& p, std::int64_t forward, std::int64_t backward,
+                          std::int64_t forward_samples, std::int64_t backward_samples,
+                          const std::string& what = "") {
+  EXPECT_EQ(p.forward, forward) << what;
+  EXPECT_EQ(p.backward, backward) << what;
+  EXPECT_EQ(p.forward_samples, forward_samples) << what;
+  EXPECT_EQ(p.backward_samples, backward_samples) << what;
+}
+
+/// Loads into `to` what `from` saves, through a serialized buffer as a checkpoint would.
+inline void round_trip(const Optimizer& from, Optimizer& to) {
+  torch::serialize::OutputArchive out;
+  from.save(out);
+  std::stringstream buf;
+  out.save_to(buf);
+  torch::serialize::InputArchive in;
+  in.load_from(buf);
+  to.load(in);
 }
 
 /// The [optimizer] section as the config loader would resolve it.

@@ -47,10 +47,7 @@ TEST(PassCounts, AsamUsesTwoForwardAndTwoBackward) {
   auto opt = make_optimizer(m.parameters(), optimizer_params("asam", "adam"));
   auto ctx = quadratic_context(m);
   opt->step(ctx);
-  EXPECT_EQ(ctx.passes().forward, 2);
-  EXPECT_EQ(ctx.passes().backward, 2);
-  EXPECT_EQ(ctx.passes().forward_samples, 2);
-  EXPECT_EQ(ctx.passes().backward_samples, 2);
+  expect_passes(ctx.passes(), 2, 2, 2, 2);
 }
 
 }  // namespace

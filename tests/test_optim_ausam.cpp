@@ -118,10 +118,7 @@ TEST(PassCounts, AusamSamplesAfterTheFirstEpoch) {
     const auto rows = x.slice(0, (t % 2) * 4, (t % 2) * 4 + 4);
     StepContext ctx(m, rows, torch::zeros({4, 2}), {}, half_squared_error);
     opt->step(ctx);
-    EXPECT_EQ(ctx.passes().forward, 2) << "step " << t;
-    EXPECT_EQ(ctx.passes().backward, 2) << "step " << t;
-    EXPECT_EQ(ctx.passes().forward_samples, expected[t]) << "step " << t;
-    EXPECT_EQ(ctx.passes().backward_samples, expected[t]) << "step " << t;
+    expect_passes(ctx.passes(), 2, 2, expected[t], expected[t], "step " + std::to_string(t));
   }
 }
 
@@ -131,15 +128,9 @@ TEST(Ausam, SaveAndLoadKeepTheStoreAndTheEpoch) {
   torch::manual_seed(0);
   AusamStepper a;
   a.step();
-  torch::serialize::OutputArchive out;
-  a.opt->save(out);
-  std::stringstream buf;
-  out.save_to(buf);
   AusamStepper b;
   b.model.copy_state_from(a.model);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  b.opt->load(in);
+  round_trip(*a.opt, *b.opt);
   torch::manual_seed(1);
   auto pb = b.step();
   torch::manual_seed(1);

@@ -33,10 +33,7 @@ TEST(PassCounts, BsamUsesThreeForwardAndThreeBackward) {
   StepContext ctx(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
                   half_squared_error);
   opt->step(ctx);
-  EXPECT_EQ(ctx.passes().forward, 3);
-  EXPECT_EQ(ctx.passes().backward, 3);
-  EXPECT_EQ(ctx.passes().forward_samples, 6);
-  EXPECT_EQ(ctx.passes().backward_samples, 6);
+  expect_passes(ctx.passes(), 3, 3, 6, 6);
 }
 
 }  // namespace

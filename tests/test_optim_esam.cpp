@@ -4,8 +4,6 @@
 // where l_i(w) = 0.5·(x_i1²·w1² + x_i2²·w2²) and ∇l_i = [x_i1²·w1, x_i2²·w2]. The expected
 // numbers are worked out in the comments (and checked with plain-float Python), not produced
 // by the code under test.
-#include <sstream>
-
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -94,10 +92,8 @@ TEST(PassCounts, EsamSpendsThreeForwardsAndTwoBackwardsTheSecondOnTheSelectedSam
                         Case{0.5, "code", 2}}) {  // 0.5: k = 2, strict cut keeps 1, raised to 2
     EsamStepper s(esam_params(0.05, 0.6, c.gamma, c.selection));
     auto p = s.step(true);
-    EXPECT_EQ(p.forward, 3) << c.gamma << " " << c.selection;
-    EXPECT_EQ(p.backward, 2) << c.gamma << " " << c.selection;
-    EXPECT_EQ(p.forward_samples, 8 + c.kept) << c.gamma << " " << c.selection;
-    EXPECT_EQ(p.backward_samples, 4 + c.kept) << c.gamma << " " << c.selection;
+    expect_passes(p, 3, 2, 8 + c.kept, 4 + c.kept,
+                  (::testing::Message() << c.gamma << " " << c.selection).GetString());
   }
   // Two samples, gamma 0.5: k = 1 and the strict cut keeps none; the guard keeps both.
   ElementwiseModel m({1, 1});
@@ -116,15 +112,9 @@ TEST(Esam, SaveAndLoadKeepTheFrozenTensors) {
   torch::manual_seed(0);
   EsamStepper a(esam_params(1e-7, 1e-6, 1.0));
   a.step();
-  torch::serialize::OutputArchive out;
-  a.opt->save(out);
-  std::stringstream buf;
-  out.save_to(buf);
   EsamStepper b(esam_params(1e-7, 1e-6, 1.0));
   b.model.copy_state_from(a.model);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  b.opt->load(in);
+  round_trip(*a.opt, *b.opt);
   b.step();
   a.step();
   EXPECT_TRUE(torch::allclose(a.model.w, b.model.w));

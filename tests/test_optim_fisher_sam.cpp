@@ -43,10 +43,7 @@ TEST(PassCounts, FisherSamUsesTwoForwardAndTwoBackward) {
     StepContext ctx(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
                     half_squared_error);
     opt->step(ctx);
-    EXPECT_EQ(ctx.passes().forward, 2) << "step " << t;
-    EXPECT_EQ(ctx.passes().backward, 2) << "step " << t;
-    EXPECT_EQ(ctx.passes().forward_samples, 4) << "step " << t;
-    EXPECT_EQ(ctx.passes().backward_samples, 4) << "step " << t;
+    expect_passes(ctx.passes(), 2, 2, 4, 4, "step " + std::to_string(t));
   }
 }
 

@@ -1,8 +1,6 @@
 // FSAM (Fisher-mask SAM) on tiny problems; base sgd, lr 0.1 throughout. The expected numbers
 // are worked out in the comments (and checked with plain-float Python), not produced by the
 // code under test. The quadratic of helpers.h: L(w) = 2·w1² + 0.5·w2², ∇L = [4·w1, w2].
-#include <sstream>
-
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -118,10 +116,8 @@ TEST(PassCounts, FsamUsesTwoPassesAndPerSampleFisherAddsOnePerSampleOnMaskSteps)
       const bool mask_step = t % 2 == 0;
       const std::int64_t passes = per_sample && mask_step ? 4 : 2;
       const std::int64_t samples = per_sample && mask_step ? 6 : 4;
-      EXPECT_EQ(ctx.passes().forward, passes) << fisher << " step " << t;
-      EXPECT_EQ(ctx.passes().backward, passes) << fisher << " step " << t;
-      EXPECT_EQ(ctx.passes().forward_samples, samples) << fisher << " step " << t;
-      EXPECT_EQ(ctx.passes().backward_samples, samples) << fisher << " step " << t;
+      expect_passes(ctx.passes(), passes, passes, samples, samples,
+                    std::string(fisher) + " step " + std::to_string(t));
     }
   }
 }
@@ -134,17 +130,11 @@ TEST(Fsam, SaveAndLoadKeepTheMaskAndTheStepCounter) {
   auto opt_a = make_optimizer(a.parameters(), params);
   auto ctx0 = quadratic_context(a);
   opt_a->step(ctx0);
-  torch::serialize::OutputArchive out;
-  opt_a->save(out);
-  std::stringstream buf;
-  out.save_to(buf);
 
   ElementwiseModel b({0.3f, 1.0f});
   b.copy_state_from(a);
   auto opt_b = make_optimizer(b.parameters(), params);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  opt_b->load(in);
+  round_trip(*opt_a, *opt_b);
   auto ctx_a = quadratic_context(a);
   opt_a->step(ctx_a);
   auto ctx_b = quadratic_context(b);

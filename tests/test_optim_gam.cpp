@@ -56,10 +56,7 @@ TEST(PassCounts, GamUsesFourForwardAndFourBackward) {
   // g0 at w, g1 at w + rho'·g0/||g0||, g2 at w2, g3 at w2 + rho'·g2/||g2||: all on the batch.
   QuadraticStepper s(optimizer_params("gam", "adam"), {1, 1});
   auto p = s.step();
-  EXPECT_EQ(p.forward, 4);
-  EXPECT_EQ(p.backward, 4);
-  EXPECT_EQ(p.forward_samples, 4);
-  EXPECT_EQ(p.backward_samples, 4);
+  expect_passes(p, 4, 4, 4, 4);
 }
 
 }  // namespace

@@ -58,10 +58,7 @@ TEST(Gsam, RhoMinAboveRhoMaxIsAUserError) {
 TEST(PassCounts, GsamUsesTwoForwardAndTwoBackward) {
   QuadraticStepper s(optimizer_params("gsam", "adam"), {1, 1});
   auto p = s.step();
-  EXPECT_EQ(p.forward, 2);
-  EXPECT_EQ(p.backward, 2);
-  EXPECT_EQ(p.forward_samples, 2);
-  EXPECT_EQ(p.backward_samples, 2);
+  expect_passes(p, 2, 2, 2, 2);
 }
 
 }  // namespace

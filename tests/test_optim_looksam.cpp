@@ -1,8 +1,6 @@
 // LookSAM on the quadratic of helpers.h, L(w) = 2·w1² + 0.5·w2², ∇L = [4·w1, w2], from
 // w = [1, 1]; base sgd, lr 0.1. The expected numbers are worked out in the comments (and
 // checked with plain-float Python), not produced by the code under test.
-#include <sstream>
-
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -41,10 +39,7 @@ TEST(PassCounts, LookSamUsesTwoPassesEveryKthStepAndOneOtherwise) {
   const std::int64_t expected[] = {2, 1, 2, 1};
   for (int t = 0; t < 4; ++t) {
     auto p = s.step();
-    EXPECT_EQ(p.forward, expected[t]) << "step " << t;
-    EXPECT_EQ(p.backward, expected[t]) << "step " << t;
-    EXPECT_EQ(p.forward_samples, expected[t]) << "step " << t;
-    EXPECT_EQ(p.backward_samples, expected[t]) << "step " << t;
+    expect_passes(p, expected[t], expected[t], expected[t], expected[t], "step " + std::to_string(t));
   }
 }
 
@@ -53,15 +48,9 @@ TEST(LookSam, SaveAndLoadKeepTheStoredComponentAndTheStepCounter) {
   // (not another SAM step) with the saved g_v: the uninterrupted run's second step.
   QuadraticStepper a(looksam_params());
   a.step();
-  torch::serialize::OutputArchive out;
-  a.opt->save(out);
-  std::stringstream buf;
-  out.save_to(buf);
   QuadraticStepper b(looksam_params());
   b.model.copy_state_from(a.model);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  b.opt->load(in);
+  round_trip(*a.opt, *b.opt);
   EXPECT_EQ(b.step().forward, 1);  // a reuse step: the counter survived
   a.step();
   EXPECT_TRUE(torch::allclose(a.model.w, b.model.w));

@@ -65,10 +65,8 @@ TEST(PassCounts, MsamSpendsTwoPassesPerMicroBatchOnItsSamples) {
   for (const Case& c : {Case{4, 2, 4}, Case{4, 4, 4}, Case{5, 4, 4}, Case{6, 4, 6}, Case{8, 4, 8},
                         Case{4, 1, 2}}) {
     MsamRun r(c.m, torch::rand({c.n, 2}));
-    EXPECT_EQ(r.passes.forward, c.passes) << "n " << c.n << " m " << c.m;
-    EXPECT_EQ(r.passes.backward, c.passes) << "n " << c.n << " m " << c.m;
-    EXPECT_EQ(r.passes.forward_samples, 2 * c.n) << "n " << c.n << " m " << c.m;
-    EXPECT_EQ(r.passes.backward_samples, 2 * c.n) << "n " << c.n << " m " << c.m;
+    expect_passes(r.passes, c.passes, c.passes, 2 * c.n, 2 * c.n,
+                  "n " + std::to_string(c.n) + " m " + std::to_string(c.m));
   }
 }
 

@@ -40,10 +40,7 @@ TEST(Sagm, AdaptiveNeighbourhoodOneStep) {
 TEST(PassCounts, SagmUsesTwoForwardAndTwoBackward) {
   QuadraticStepper s(optimizer_params("sagm", "adam"), {1, 1});
   auto p = s.step();
-  EXPECT_EQ(p.forward, 2);
-  EXPECT_EQ(p.backward, 2);
-  EXPECT_EQ(p.forward_samples, 2);
-  EXPECT_EQ(p.backward_samples, 2);
+  expect_passes(p, 2, 2, 2, 2);
 }
 
 }  // namespace

@@ -4,8 +4,6 @@
 // From w = [1, 1]; base sgd, lr 0.1; rho 0.1 and lambda 0.2 (the defaults). The expected
 // numbers are worked out in the comments (and checked with plain-float Python), not produced
 // by the code under test.
-#include <sstream>
-
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -81,10 +79,7 @@ TEST(PassCounts, SampaUsesTwoForwardAndTwoBackward) {
     StepContext ctx(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
                     half_squared_error);
     opt->step(ctx);
-    EXPECT_EQ(ctx.passes().forward, 2) << "step " << t;
-    EXPECT_EQ(ctx.passes().backward, 2) << "step " << t;
-    EXPECT_EQ(ctx.passes().forward_samples, 4) << "step " << t;
-    EXPECT_EQ(ctx.passes().backward_samples, 4) << "step " << t;
+    expect_passes(ctx.passes(), 2, 2, 4, 4, "step " + std::to_string(t));
   }
 }
 
@@ -93,15 +88,9 @@ TEST(Sampa, SaveAndLoadKeepTheAuxiliaryGradients) {
   // from it must take the uninterrupted step 2 on B (hand-computed above), not a first step.
   SampaStepper a(sampa_params());
   a.step(kBatchA);
-  torch::serialize::OutputArchive out;
-  a.opt->save(out);
-  std::stringstream buf;
-  out.save_to(buf);
   SampaStepper b(sampa_params());
   b.model.copy_state_from(a.model);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  b.opt->load(in);
+  round_trip(*a.opt, *b.opt);
   a.step(kBatchB);
   b.step(kBatchB);
   EXPECT_TRUE(torch::allclose(a.model.w, b.model.w));

@@ -1,8 +1,6 @@
 // Sparse SAM (SSAM-F and SSAM-D) on tiny problems; base sgd, lr 0.1 throughout. The expected
 // numbers are worked out in the comments (and checked with plain-float Python), not produced by
 // the code under test. ElementwiseModel (helpers.h): out = x ⊙ w, per-sample loss 0.5·||out||².
-#include <sstream>
-
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -90,10 +88,8 @@ TEST(PassCounts, SsamFisherAddsSingleSamplePassesOnUpdateStepsOnly) {
       const bool update = t % 2 == 0;
       const std::int64_t passes = fisher && update ? 4 : 2;
       const std::int64_t samples = fisher && update ? 6 : 4;
-      EXPECT_EQ(ctx.passes().forward, passes) << mask << " step " << t;
-      EXPECT_EQ(ctx.passes().backward, passes) << mask << " step " << t;
-      EXPECT_EQ(ctx.passes().forward_samples, samples) << mask << " step " << t;
-      EXPECT_EQ(ctx.passes().backward_samples, samples) << mask << " step " << t;
+      expect_passes(ctx.passes(), passes, passes, samples, samples,
+                    std::string(mask) + " step " + std::to_string(t));
     }
   }
 }
@@ -106,17 +102,11 @@ void expect_second_step_survives_reload(const Params& p, MakeContext make_ctx, d
   auto opt_a = make_optimizer(a.parameters(), p);
   auto c0 = make_ctx(a);
   opt_a->step(c0);
-  torch::serialize::OutputArchive out;
-  opt_a->save(out);
-  std::stringstream buf;
-  out.save_to(buf);
 
   ElementwiseModel b({1, 1});
   b.copy_state_from(a);
   auto opt_b = make_optimizer(b.parameters(), p);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  opt_b->load(in);
+  round_trip(*opt_a, *opt_b);
   auto ca = make_ctx(a);
   opt_a->step(ca);
   auto cb = make_ctx(b);

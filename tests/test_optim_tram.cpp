@@ -50,7 +50,7 @@ double kl2(double a1, double a2, double b1, double b2) {
   return p1 * std::log(p1 / q1) + p2 * std::log(p2 / q2);
 }
 
-std::string round_trip(const Optimizer& opt) {
+std::string saved_state(const Optimizer& opt) {
   torch::serialize::OutputArchive out;
   opt.save(out);
   std::stringstream buf;
@@ -385,10 +385,7 @@ TEST(PassCounts, TramUsesThreeForwardAndTwoBackward) {
       auto ctx = two_sample_context(m);
       opt->step(ctx);
       const std::string what = std::get<std::string>(c.params.front().second) + " step " + std::to_string(t);
-      EXPECT_EQ(ctx.passes().forward, c.fwd) << what;
-      EXPECT_EQ(ctx.passes().backward, c.bwd) << what;
-      EXPECT_EQ(ctx.passes().forward_samples, 2 * c.fwd) << what;
-      EXPECT_EQ(ctx.passes().backward_samples, 2 * c.bwd) << what;
+      expect_passes(ctx.passes(), c.fwd, c.bwd, 2 * c.fwd, 2 * c.bwd, what);
     }
   }
 }
@@ -399,7 +396,7 @@ TEST(Tram, SaveAndLoadKeepThePreviousWeights) {
   // would compare θ with itself: [0.36, 0.81]).
   TramStepper a(tram_params());
   a.step();
-  const auto saved = round_trip(*a.opt);
+  const auto saved = saved_state(*a.opt);
   TramStepper b(tram_params());
   b.model.copy_state_from(a.model);
   load_into(*b.opt, saved);
@@ -417,7 +414,7 @@ TEST(Tram, SaveAndLoadKeepTheInitialWeights) {
   TramStepper a(p);
   a.step();
   a.step();
-  const auto saved = round_trip(*a.opt);
+  const auto saved = saved_state(*a.opt);
   TramStepper b(p);
   b.model.copy_state_from(a.model);
   load_into(*b.opt, saved);
@@ -435,7 +432,7 @@ TEST(Tram, SaveAndLoadKeepTheTeacher) {
   TramStepper a(p);
   a.opt->begin_stage({&teacher, torch::Tensor(), torch::Tensor()});
   a.step();
-  const auto saved = round_trip(*a.opt);
+  const auto saved = saved_state(*a.opt);
   TramStepper b(p);
   b.model.copy_state_from(a.model);
   load_into(*b.opt, saved);

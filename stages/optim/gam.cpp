@@ -42,7 +42,7 @@ class Gam : public Optimizer {
   Gam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
       double rho_prime, double alpha, double beta, double gamma, bool adaptive)
       : Optimizer(std::move(w), std::move(base)), rho_(rho), rho_prime_(rho_prime), alpha_(alpha),
-        beta_(beta), gamma_(gamma), adaptive_(adaptive), all_(params_.size(), true) {}
+        beta_(beta), gamma_(gamma), adaptive_(adaptive) {}
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
@@ -87,12 +87,11 @@ class Gam : public Optimizer {
  private:
   /// The move of radius r along v from the current weights (SAM's, or the adaptive one).
   Tensors ascent(const Tensors& v, double r) const {
-    return adaptive_ ? adaptive_ascent(params_, v, r, 0.0, all_) : sam_ascent(v, r);
+    return adaptive_ ? adaptive_ascent(params_, v, r, 0.0) : sam_ascent(v, r);
   }
 
   double rho_, rho_prime_, alpha_, beta_, gamma_;
   bool adaptive_;
-  std::vector<bool> all_;  ///< every tensor is scaled in the adaptive neighbourhood
 };
 
 const bool registered = optimizer_registry().add(

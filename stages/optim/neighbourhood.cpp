@@ -19,10 +19,11 @@ Tensors sam_ascent(const Tensors& g, double rho) {
 Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
                         const std::vector<bool>& scaled) {
   torch::NoGradGuard no_grad;
+  const bool all = scaled.empty();
   Tensors tg;  // T·g
   Tensors t;
   for (std::size_t i = 0; i < w.size(); ++i) {
-    t.push_back(scaled[i] ? w[i].detach().abs() + eta : torch::ones_like(w[i]));
+    t.push_back((all || scaled[i]) ? w[i].detach().abs() + eta : torch::ones_like(w[i]));
     tg.push_back(t[i] * g[i]);
   }
   const double scale = rho / (std::sqrt(squared_norm(tg)) + 1e-16);

@@ -17,8 +17,9 @@ Tensors sam_ascent(const Tensors& g, double rho);
 
 /// ASAM (Kwon et al. 2021), as its official code: T = |w| + eta on tensors marked in
 /// `scaled` (the weights), T = 1 elsewhere (biases); e = rho · T² g / (||T g|| + 1e-16).
+/// An empty `scaled` (the default) scales every tensor.
 Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
-                        const std::vector<bool>& scaled);
+                        const std::vector<bool>& scaled = {});
 
 /// Which parameters ASAM scales: those whose name contains "weight" (the official code's
 /// rule), in the order of model.parameters().

@@ -37,13 +37,12 @@ class Sagm : public Optimizer {
  public:
   Sagm(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
        double alpha, bool adaptive)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), adaptive_(adaptive),
-        all_(params_.size(), true) {}
+      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), adaptive_(adaptive) {}
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g = gradients(params_);
-    Tensors e = adaptive_ ? adaptive_ascent(params_, g, rho_, 0.0, all_) : sam_ascent(g, rho_);
+    Tensors e = adaptive_ ? adaptive_ascent(params_, g, rho_, 0.0) : sam_ascent(g, rho_);
     {
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < e.size(); ++i)
@@ -66,7 +65,6 @@ class Sagm : public Optimizer {
  private:
   double rho_, alpha_;
   bool adaptive_;
-  std::vector<bool> all_;  ///< every tensor is scaled in the adaptive neighbourhood
 };
 
 const bool registered = optimizer_registry().add(
