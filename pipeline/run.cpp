@@ -190,14 +190,26 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
         torch::manual_seed(derive_seed(seed, "torch/adapt"));
         auto teacher = model;
         auto ta = Clock::now();
-        // T = 0 is zero-shot: the source model is the result.
-        const std::size_t stages = shift.integer("T") == 0 ? 1 : domains.size();
+        // T = 0 is zero-shot: the source model is the result, unless the generator makes
+        // domains of its own between source and target (ot_path).
+        const bool zero_shot = shift.integer("T") == 0 && !generator->makes_segments();
+        const std::size_t stages = zero_shot ? 1 : domains.size();
+        int stage = 0;
+        auto numbered = [&](const ModelPtr& m, StageRecord r) {
+          r.stage = ++stage;
+          emit(m, std::move(r));
+        };
         for (std::size_t k = 1; k < stages; ++k) {
+          auto segment = generator->segment(*teacher, domains[k - 1], domains[k], stage_settings.inference_batch,
+                                            derive_seed(seed, "shift/segment" + std::to_string(k)));
+          if (segment) {
+            teacher = self_train_segment(*segment, teacher, model, stage_settings, rng, numbered);
+            continue;
+          }
           StageRecord r;
-          r.stage = int(k);
           const torch::Tensor next_x = k + 1 < stages ? domains[k + 1].x : torch::Tensor();
           teacher = self_train(*teacher, *model, domains[k], next_x, stage_settings, rng, r);
-          emit(teacher, r);
+          numbered(teacher, std::move(r));
         }
         adaptation_seconds = seconds_since(ta);
       } catch (const NumericError& e) {

@@ -56,6 +56,7 @@ std::string stage_json_line(const StageRecord& r) {
                {"samples", r.samples},
                {"domain_size", r.domain_size},
                {"pseudo_label_accuracy", optional_json(r.pseudo_label_accuracy)},
+               {"mass", optional_json(r.mass)},
                {"loss", r.loss},
                {"train_seconds", r.train_seconds},
                {"eval_seconds", r.eval_seconds},
@@ -73,6 +74,7 @@ StageRecord stage_from_json_line(const std::string& text) {
   r.samples = j.at("samples").get<std::int64_t>();
   r.domain_size = j.at("domain_size").get<std::int64_t>();
   if (!j.at("pseudo_label_accuracy").is_null()) r.pseudo_label_accuracy = j["pseudo_label_accuracy"].get<double>();
+  if (j.contains("mass") && !j["mass"].is_null()) r.mass = j["mass"].get<double>();
   r.loss = j.at("loss").get<double>();
   r.train_seconds = j.at("train_seconds").get<double>();
   r.eval_seconds = j.at("eval_seconds").get<double>();

@@ -18,7 +18,8 @@ struct DomainAccuracy {
 };
 
 /// Stage 0 is source training; stage k ≥ 1 is self-training on the k-th domain after the
-/// source (the intermediates in order, then the target).
+/// source (the intermediates in order, including any a generator makes in the adaptation
+/// loop, then the target).
 struct StageRecord {
   int stage = 0;
   std::string domain;       ///< the domain trained on
@@ -26,6 +27,7 @@ struct StageRecord {
   std::int64_t samples = 0;          ///< samples trained on (after the confidence filter)
   std::int64_t domain_size = 0;      ///< samples in the domain
   std::optional<double> pseudo_label_accuracy;  ///< of the kept labels, vs the true ones (never used for training)
+  std::optional<double> mass;  ///< total sample weight of a weighted domain (ot_path: the plan's mass, 1)
   double loss = 0;          ///< mean training loss in the last epoch
   double train_seconds = 0;
   double eval_seconds = 0;

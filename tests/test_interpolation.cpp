@@ -83,6 +83,28 @@ TEST(Interpolation, ConfigTakesTheEndpointsKeysAndRefusesItself) {
                UserError);
 }
 
+TEST(Interpolation, OptimalTransportPairsByThePlanNotByNearestNeighbour) {
+  // 1-D points. Sources {0, 10}, targets {9.5, 0.2}: the plan sends 0 → 0.2 and 10 → 9.5.
+  auto column = [](std::vector<float> v) { return torch::tensor(v).reshape({std::int64_t(v.size()), 1}); };
+  EXPECT_TRUE(torch::equal(ot_partners(column({0, 10}), column({9.5f, 0.2f})), torch::tensor({1, 0}, torch::kInt64)));
+  // Sources {4, 6}, targets {5, 100}: both are nearest to 5, but uniform masses make the plan
+  // a permutation, and 4 → 5, 6 → 100 (cost 1 + 8836) beats 4 → 100, 6 → 5 (9216 + 1).
+  EXPECT_TRUE(torch::equal(ot_partners(column({4, 6}), column({5, 100})), torch::tensor({0, 1}, torch::kInt64)));
+  // More sources than targets: each source takes the target holding most of its mass.
+  // Sources {0, 1, 10, 11}, targets {0.5, 10.5}: the plan splits no source.
+  EXPECT_TRUE(torch::equal(ot_partners(column({0, 1, 10, 11}), column({0.5f, 10.5f})),
+                           torch::tensor({0, 0, 1, 1}, torch::kInt64)));
+}
+
+TEST(Interpolation, OtPairingRunsEndToEnd) {
+  auto dir = temp_dir("interp_ot");
+  auto s = run_experiment(parse_config(tiny_config(2), "tiny.toml",
+                                       {"shift.generator=interpolation", "shift.pairing=ot"}),
+                          {dir, nullptr});
+  EXPECT_EQ(s.status, "ok");
+  ASSERT_TRUE(s.final_target_accuracy);
+}
+
 TEST(Interpolation, RunsEndToEndFromConfigAlone) {
   auto dir = temp_dir("interp");
   auto s = run_experiment(parse_config(tiny_config(2), "tiny.toml",

@@ -39,6 +39,7 @@ class Cnn : public Model {
   torch::Tensor head(const torch::Tensor& f) override {
     return out(bn(dropout(torch::relu(fc2(f)))));
   }
+  std::vector<std::string> head_modules() const override { return {"fc2", "dropout", "bn", "out"}; }
 
  private:
   nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};

@@ -16,6 +16,7 @@ class Mlp : public Model {
   }
   torch::Tensor encode(const torch::Tensor& x) override { return torch::relu(fc(x.flatten(1))); }
   torch::Tensor head(const torch::Tensor& f) override { return out(f); }
+  std::vector<std::string> head_modules() const override { return {"out"}; }
 
  private:
   torch::nn::Linear fc{nullptr}, out{nullptr};

@@ -23,6 +23,9 @@ class Model : public torch::nn::Module {
   virtual torch::Tensor encode(const torch::Tensor& x) = 0;
   virtual torch::Tensor head(const torch::Tensor& features) = 0;
   torch::Tensor forward(const torch::Tensor& x) { return head(encode(x)); }
+  /// Names of the submodules head() uses, and nothing else: what head_view() trains when a
+  /// generator works in feature space. Empty (the default): the model has no separable head.
+  virtual std::vector<std::string> head_modules() const { return {}; }
 
   /// A new model of the same architecture with a copy of this one's parameters and
   /// buffers (BatchNorm statistics), in the same train/eval mode.

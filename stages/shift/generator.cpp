@@ -1,10 +1,23 @@
 #include "stages/shift/generator.h"
 
+#include <fmt/format.h>
+
+#include "pipeline/config_schema.h"
+#include "pipeline/error.h"
+
 namespace gda {
 
 GeneratorRegistry& generator_registry() {
   static GeneratorRegistry r("shift generator");
   return r;
+}
+
+std::unique_ptr<ShiftGenerator> make_endpoints(const Params& shift, const std::string& self) {
+  const std::string& name = shift.text("endpoints");
+  if (composes_endpoints(name))
+    throw UserError(fmt::format("shift.endpoints = \"{}\": {} needs the endpoints of a generator that makes "
+                                "domains itself, e.g. \"rotation\" or \"colour\"", name, self));
+  return generator_registry().get(name).make(shift);
 }
 
 std::vector<std::pair<std::int64_t, std::int64_t>> equal_groups(std::int64_t n, std::int64_t T) {

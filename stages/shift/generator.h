@@ -4,12 +4,15 @@
 // graph makes them in parallel.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "datasets/dataset.h"
 
 namespace gda {
+
+class Model;
 
 /// The shuffled pool of a run, cut as [data] says: labelled source, the pool the
 /// intermediate domains are made from, and the target.
@@ -25,6 +28,16 @@ struct DomainJob {
   std::function<Domain()> make;
 };
 
+/// What the adaptation loop trains on to get from one given domain to the next, when a
+/// generator makes it from the model adapted so far (ShiftGenerator::segment).
+struct PathSegment {
+  /// In training order; the last is the next given domain itself.
+  std::vector<Domain> domains;
+  /// The domains hold the encoder's features: the encoder stays frozen and only the head
+  /// trains on them (stages/models/head_view.h).
+  bool features = false;
+};
+
 class ShiftGenerator {
  public:
   virtual ~ShiftGenerator() = default;
@@ -32,11 +45,28 @@ class ShiftGenerator {
   /// All randomness is drawn here from `seed`, so the jobs are deterministic.
   virtual std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T,
                                       std::uint64_t seed) const = 0;
+
+  /// Whether segment() makes domains: then T = 0 still adapts (through what it makes
+  /// between source and target) instead of being zero-shot.
+  virtual bool makes_segments() const { return false; }
+
+  /// Model-aware generators (ot_path) make their domains inside the adaptation loop: before
+  /// the stage on given domain `to`, with `current` the model adapted through `from`. The
+  /// default, nothing, trains on `to` itself. seed is derived per segment.
+  virtual std::optional<PathSegment> segment(Model& current, const Domain& from, const Domain& to,
+                                             std::int64_t inference_batch, std::uint64_t seed) const {
+    (void)current, (void)from, (void)to, (void)inference_batch, (void)seed;
+    return std::nullopt;
+  }
 };
 
 using GeneratorFactory = std::function<std::unique_ptr<ShiftGenerator>(const Params&)>;
 using GeneratorRegistry = Registry<GeneratorFactory>;
 GeneratorRegistry& generator_registry();
+
+/// The generator that shift.endpoints names, for generators that compose with another one
+/// (interpolation, ot_path). Refuses one that composes itself, which would recurse.
+std::unique_ptr<ShiftGenerator> make_endpoints(const Params& shift, const std::string& self);
 
 /// Cuts n items into T consecutive groups of floor(n/T); the remainder is left out so all
 /// intermediate domains have equal size. Returns the [begin, end) of each group.

@@ -1,16 +1,16 @@
 // The interpolation generator (docs/GENERATORS.md). Intermediate domain i of T, at
 // t = (i + 1)/(T + 1), is made from the i-th group of the intermediate pool drawn in the
 // endpoints' source style (x_s) and the target's unlabelled inputs in its style (x_t):
-// (1 − t)·x_s + t·x_t over pairs chosen at random.
+// (1 − t)·x_s + t·x_t over pairs chosen at random or by an optimal-transport matching.
 // The target's labels are never used; a mixed image keeps its source image's label, which
 // only evaluation reads.
 #include "stages/shift/interpolation.h"
 
 #include <torch/torch.h>
 
-#include "pipeline/error.h"
 #include "pipeline/random.h"
 #include "stages/shift/generator.h"
+#include "stages/shift/optimal_transport.h"
 
 namespace gda {
 
@@ -29,19 +29,24 @@ torch::Tensor random_partners(std::int64_t n_source, std::int64_t n_target, std:
   return torch::tensor(partner, torch::kInt64);
 }
 
-namespace {
-
-/// The generator named by shift.endpoints, checked before it is made (itself would recurse).
-std::unique_ptr<ShiftGenerator> endpoints_of(const Params& p) {
-  if (p.text("endpoints") == "interpolation")
-    throw UserError("shift.endpoints = \"interpolation\": the endpoints must come from another generator, "
-                    "e.g. \"rotation\" or \"colour\"");
-  return generator_registry().get(p.text("endpoints")).make(p);
+torch::Tensor ot_partners(const torch::Tensor& xs, const torch::Tensor& xt) {
+  const auto s = xs.flatten(1).to(torch::kFloat32).contiguous(), t = xt.flatten(1).to(torch::kFloat32).contiguous();
+  const int n = int(s.size(0)), m = int(t.size(0)), d = int(s.size(1));
+  const TransportPlan plan =
+      exact_emd_uniform(n, m, squared_euclidean_cost(s.data_ptr<float>(), n, t.data_ptr<float>(), m, d));
+  std::vector<std::int64_t> partner(std::size_t(n), 0);
+  std::vector<double> best(std::size_t(n), -1.0);
+  for (const PlanEntry& e : plan.entries)  // sorted by (i, j): a strict > keeps the lowest j on ties
+    if (e.mass > best[std::size_t(e.i)]) best[std::size_t(e.i)] = e.mass, partner[std::size_t(e.i)] = e.j;
+  return torch::tensor(partner, torch::kInt64);
 }
+
+namespace {
 
 class Interpolation : public ShiftGenerator {
  public:
-  explicit Interpolation(const Params& p) : p_(p), endpoints_(endpoints_of(p)) {}
+  explicit Interpolation(const Params& p)
+      : p_(p), endpoints_(make_endpoints(p, "interpolation")), by_transport_(p.text("pairing") == "ot") {}
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
     // The endpoints' source and target as they would make them.
@@ -57,9 +62,11 @@ class Interpolation : public ShiftGenerator {
       const DomainJob styled = endpoints_->plan({group, group.slice(0, 0), split.target}, 0,
                                                 derive_seed(seed, "interpolation/group" + std::to_string(i))).front();
       const std::uint64_t pair_seed = derive_seed(seed, "interpolation/pairs" + std::to_string(i));
+      const bool by_transport = by_transport_;
       jobs.push_back({name, t, [=]() {
                         const Domain s = styled.make(), tg = target.make();
-                        const torch::Tensor partner = random_partners(s.size(), tg.size(), pair_seed);
+                        const torch::Tensor partner = by_transport ? ot_partners(s.x, tg.x)
+                                                                   : random_partners(s.size(), tg.size(), pair_seed);
                         return Domain{name, t, interpolate(s.x, tg.x, partner, t), s.y, {}};
                       }});
     }
@@ -70,18 +77,19 @@ class Interpolation : public ShiftGenerator {
  private:
   Params p_;
   std::unique_ptr<ShiftGenerator> endpoints_;
+  bool by_transport_;
 };
 
 const bool registered = generator_registry().add(
     {"interpolation",
      "pixel-space interpolation (1 - t)·x_s + t·x_t between the source and target styles of the generator "
-     "named by endpoints; pairs at random",
+     "named by endpoints; pairs at random or by optimal transport",
      {text("endpoints", "rotation",
            "generator whose source and target this interpolates between (its keys join [shift])"),
       text("pairing", "random",
-           "\"random\": each source-style image mixes with a random target image (\"ot\", matching by "
-           "optimal transport, is not built yet)",
-           {"random"})},
+           "\"random\": each source-style image mixes with a random target image; \"ot\": with the target "
+           "image that receives most of its mass in the exact optimal-transport plan in pixel space",
+           {"random", "ot"})},
      [](const Params& p) { return std::make_unique<Interpolation>(p); }});
 
 }  // namespace

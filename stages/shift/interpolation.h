@@ -14,4 +14,9 @@ torch::Tensor interpolate(const torch::Tensor& xs, const torch::Tensor& xt, cons
 /// target rows, repeated when there are fewer target rows than source rows.
 torch::Tensor random_partners(std::int64_t n_source, std::int64_t n_target, std::uint64_t seed);
 
+/// A target row for every source row by optimal transport in pixel space: the exact plan
+/// between the rows of xs and xt (squared Euclidean cost, uniform masses), and for each
+/// source row the target row that receives most of its mass (the lowest index on ties).
+torch::Tensor ot_partners(const torch::Tensor& xs, const torch::Tensor& xt);
+
 }  // namespace gda

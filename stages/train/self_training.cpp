@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "stages/eval/evaluator.h"
+#include "stages/models/head_view.h"
 #include "stages/optim/optimizer.h"
 #include "stages/train/pseudo_label.h"
 #include "stages/train/trainer.h"
@@ -49,6 +50,7 @@ ModelPtr self_train(const Model& teacher, const Model& source, const Domain& dom
   r.position = domain.position;
   r.domain_size = domain.size();
   r.samples = pl.keep.size(0);
+  if (domain.weight.defined()) r.mass = domain.weight.sum().item<double>();
   if (domain.y.defined() && r.samples > 0)  // reported only; the true labels never train
     r.pseudo_label_accuracy =
         pl.labels.eq(domain.y.index_select(0, pl.keep)).to(torch::kFloat64).mean().item<double>();
@@ -59,6 +61,22 @@ ModelPtr self_train(const Model& teacher, const Model& source, const Domain& dom
   fill(r, train_epochs(*student, *optimizer, data, s.epochs, s.batch_size, rng, domain.name));
   r.train_seconds = seconds_since(t0);
   return student;
+}
+
+ModelPtr self_train_segment(const PathSegment& segment, const ModelPtr& teacher, const ModelPtr& source,
+                            const StageSettings& s, Rng& rng,
+                            const std::function<void(const ModelPtr&, StageRecord)>& after) {
+  // In feature space the stages train views of the heads; `teacher` keeps the encoder.
+  ModelPtr current = segment.features ? head_view(teacher) : teacher;
+  const ModelPtr reference = segment.features ? head_view(source) : source;
+  const auto& domains = segment.domains;
+  for (std::size_t k = 0; k < domains.size(); ++k) {
+    StageRecord r;
+    const torch::Tensor next_x = k + 1 < domains.size() ? domains[k + 1].x : torch::Tensor();
+    current = self_train(*current, *reference, domains[k], next_x, s, rng, r);
+    after(segment.features ? with_head(*teacher, *current) : current, std::move(r));
+  }
+  return segment.features ? with_head(*teacher, *current) : current;
 }
 
 }  // namespace gda

@@ -7,6 +7,9 @@
 #include "pipeline/random.h"
 #include "pipeline/run_record.h"
 #include "stages/models/model.h"
+#include "stages/shift/generator.h"
+
+#include <functional>
 
 namespace gda {
 
@@ -29,5 +32,13 @@ StageRecord train_on_source(Model& model, const Domain& source, const StageSetti
 ModelPtr self_train(const Model& teacher, const Model& source, const Domain& domain,
                     const torch::Tensor& next_x,
                     const StageSettings& s, Rng& rng, StageRecord& record);
+
+/// Self-trains through a generator's segment (ShiftGenerator::segment), one stage per
+/// domain, starting from `teacher`. Feature-space segments train a head_view and keep
+/// teacher's encoder. `after` gets the whole model and the record after each stage (stage
+/// numbers are the caller's). Returns the last model.
+ModelPtr self_train_segment(const PathSegment& segment, const ModelPtr& teacher, const ModelPtr& source,
+                            const StageSettings& s, Rng& rng,
+                            const std::function<void(const ModelPtr&, StageRecord)>& after);
 
 }  // namespace gda

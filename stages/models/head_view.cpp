@@ -1,0 +1,53 @@
+#include "stages/models/head_view.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "pipeline/error.h"
+
+namespace gda {
+namespace {
+
+class HeadView : public Model {
+ public:
+  explicit HeadView(ModelPtr full) : full_(std::move(full)) {
+    const auto names = full_->head_modules();
+    if (names.empty())
+      throw UserError("this model does not name its head modules (Model::head_modules), so it cannot be "
+                      "trained in feature space; use model.name = \"cnn\" or \"mlp\", or override head_modules()");
+    // The same module objects under the same names: the head's parameters and buffers are
+    // shared with `full` and named as there, so copy_state_from works both ways.
+    for (const auto& child : full_->named_children())
+      if (std::find(names.begin(), names.end(), child.key()) != names.end()) register_module(child.key(), child.value());
+    train(full_->is_training());
+  }
+  torch::Tensor encode(const torch::Tensor& features) override { return features; }
+  torch::Tensor head(const torch::Tensor& features) override { return full_->head(features); }
+  std::vector<std::string> head_modules() const override { return full_->head_modules(); }
+
+ private:
+  ModelPtr full_;
+};
+
+}  // namespace
+
+ModelPtr head_view(const ModelPtr& full) {
+  auto view = std::make_shared<HeadView>(full);
+  // A fresh view wraps a fresh model of the same architecture (Model::clone_model uses it).
+  auto fresh_full = full->make_fresh;
+  view->make_fresh = [fresh_full]() -> ModelPtr {
+    auto f = fresh_full();
+    f->make_fresh = fresh_full;
+    return head_view(f);
+  };
+  return view;
+}
+
+ModelPtr with_head(const Model& full, const Model& head) {
+  auto m = full.clone_model();
+  m->copy_state_from(head);  // head's parameters carry the full model's names
+  return m;
+}
+
+}  // namespace gda
