@@ -16,8 +16,11 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # npm may come with the machine's own Node.js rather than Debian's package.
-if command -v npm >/dev/null; then missing=("${missing[@]/npm}"); fi
-missing=(${missing[@]+"${missing[@]}"})
+if command -v npm >/dev/null; then
+  kept=()
+  for p in ${missing[@]+"${missing[@]}"}; do [ "$p" = npm ] || kept+=("$p"); done
+  missing=(${kept[@]+"${kept[@]}"})
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
