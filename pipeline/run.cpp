@@ -200,8 +200,13 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
           emit(m, std::move(r));
         };
         for (std::size_t k = 1; k < stages; ++k) {
-          auto segment = generator->segment(*teacher, domains[k - 1], domains[k], stage_settings.inference_batch,
-                                            derive_seed(seed, "shift/segment" + std::to_string(k)));
+          // Isolated: while the generator's parallel loops run, this thread must not pick up
+          // an evaluation task, which would pin it to the evaluation's thread count.
+          std::optional<PathSegment> segment;
+          tbb::this_task_arena::isolate([&] {
+            segment = generator->segment(*teacher, domains[k - 1], domains[k], stage_settings.inference_batch,
+                                         derive_seed(seed, "shift/segment" + std::to_string(k)));
+          });
           if (segment) {
             teacher = self_train_segment(*segment, teacher, model, stage_settings, rng, numbered);
             continue;

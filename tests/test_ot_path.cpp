@@ -9,7 +9,9 @@
 #include "pipeline/error.h"
 #include "pipeline/run.h"
 #include "pipeline/run_record.h"
+#include "stages/eval/evaluator.h"
 #include "stages/models/head_view.h"
+#include "stages/train/self_training.h"
 #include "stages/shift/generator.h"
 #include "stages/shift/ot_path.h"
 #include "tests/helpers.h"
@@ -49,8 +51,18 @@ TEST(OtPath, FeaturePlanHasUniformMarginalsAndCutsSmallEntries) {
   TransportSettings s;
   s.solver = "sinkhorn";
   s.entry_cutoff = 1.0;
-  for (const auto& e : feature_plan(zs, zt, s).entries) EXPECT_GE(e.mass, 1.0 / 24);
+  const TransportPlan cut = feature_plan(zs, zt, s);
+  ASSERT_FALSE(cut.entries.empty());
+  double kept = 0;
+  for (const auto& e : cut.entries) {
+    EXPECT_GE(e.mass, 1.0 / 24);
+    kept += e.mass;
+  }
+  EXPECT_GT(kept, 0.5);  // the cut drops the small tail, not the plan
+  EXPECT_LE(kept, 1.0 + 1e-9);
   EXPECT_THROW(feature_plan(torch::zeros({0, 4}), zt, TransportSettings{}), UserError);
+  s.entry_cutoff = 0;  // a dense Sinkhorn plan of more than 50·(n + m) samples is refused before it is made
+  EXPECT_THROW(feature_plan(torch::randn({200, 4}), torch::randn({200, 4}), s), UserError);
 }
 
 TEST(OtPath, HeadViewTrainsOnlyTheHeadAndSharesIt) {
@@ -61,8 +73,9 @@ TEST(OtPath, HeadViewTrainsOnlyTheHeadAndSharesIt) {
   std::vector<std::string> names;
   for (const auto& item : view->named_parameters()) names.push_back(item.key());
   EXPECT_EQ(names, (std::vector<std::string>{"out.weight", "out.bias"}));
+  // Shared, not copied: the view's tensors are the full model's.
+  EXPECT_EQ(view->named_parameters()["out.weight"].data_ptr(), full->named_parameters()["out.weight"].data_ptr());
   const auto f = torch::randn({4, 5});
-  EXPECT_TRUE(torch::equal(view->forward(f), full->head(f)));
   // A clone of the view trains independently; with_head puts its head on the full model.
   auto student = view->clone_model();
   {
@@ -74,6 +87,102 @@ TEST(OtPath, HeadViewTrainsOnlyTheHeadAndSharesIt) {
   EXPECT_TRUE(torch::equal(merged->encode(x), full->encode(x)));
   EXPECT_TRUE(torch::equal(merged->head(f), student->head(f)));
   EXPECT_FALSE(torch::equal(merged->head(f), full->head(f)));
+}
+
+Params cnn_params(const std::string& features) {
+  return parse_config("[model]\nname = \"cnn\"\nchannels = 2\nhidden = 6\nfeatures = \"" + features + "\"\n",
+                      "t.toml").section("model");
+}
+
+TEST(OtPath, CnnSplitsAfterFc1OrAfterTheConvolutionsWithTheSameLogits) {
+  torch::manual_seed(1);
+  auto a = make_model("cnn", cnn_params("fc1"), {{1, 5, 5}, 3});
+  auto b = make_model("cnn", cnn_params("conv"), {{1, 5, 5}, 3});
+  b->copy_state_from(*a);
+  a->eval(), b->eval();
+  const auto x = torch::randn({4, 1, 5, 5});
+  EXPECT_EQ(a->encode(x).sizes(), (std::vector<std::int64_t>{4, 6}));
+  EXPECT_EQ(b->encode(x).sizes(), (std::vector<std::int64_t>{4, 2 * 5 * 5}));  // GOAT's split: C·H·W
+  EXPECT_TRUE(torch::allclose(a->forward(x), b->forward(x)));
+  // The conv split's head trains fc1 too, and carries BatchNorm's buffers.
+  auto view = head_view(b);
+  std::vector<std::string> names;
+  for (const auto& item : view->named_parameters()) names.push_back(item.key());
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "bn.weight",
+                                             "bn.bias", "out.weight", "out.bias"}));
+  auto student = view->clone_model();
+  {
+    torch::NoGradGuard no_grad;
+    student->named_buffers()["bn.running_mean"].fill_(0.25);
+  }
+  auto merged = with_head(*b, *student);
+  EXPECT_TRUE(torch::equal(merged->named_buffers()["bn.running_mean"], torch::full({6}, 0.25)));
+  EXPECT_TRUE(torch::equal(merged->named_parameters()["conv1.weight"], b->named_parameters()["conv1.weight"]));
+}
+
+std::unique_ptr<ShiftGenerator> ot_path_generator(const std::string& extra) {
+  return generator_registry().get("ot_path").make(
+      parse_config("[shift]\ngenerator = \"ot_path\"\n" + extra, "t.toml").section("shift"));
+}
+
+TEST(OtPath, SegmentIsTheGeneratedDomainsThenTheNextGivenOne) {
+  torch::manual_seed(2);
+  const Params p = parse_config("[model]\nname = \"mlp\"\nhidden = 4\n", "t.toml").section("model");
+  auto model = make_model("mlp", p, {{3}, 2});
+  const Domain from{"inter1", 0.2, torch::randn({7, 3}), torch::randint(2, {7}, torch::kInt64), {}};
+  const Domain to{"inter2", 0.6, torch::randn({5, 3}) + 2.0, torch::randint(2, {5}, torch::kInt64), {}};
+  const auto segment = ot_path_generator("generated = 2\n")->segment(*model, from, to, 3, 0);
+  ASSERT_TRUE(segment);
+  EXPECT_TRUE(segment->features);
+  ASSERT_EQ(segment->domains.size(), 3u);
+  const auto zs = encode_all(*model, from.x, 100), zt = encode_all(*model, to.x, 100);
+  const TransportPlan plan = feature_plan(zs, zt, TransportSettings{});
+  for (int i = 1; i <= 2; ++i) {
+    const Domain& d = segment->domains[std::size_t(i - 1)];
+    EXPECT_EQ(d.name, "ot" + std::to_string(i));
+    EXPECT_NEAR(d.position, 0.2 + 0.4 * i / 3.0, 1e-12);  // t = i/3 of the way from 0.2 to 0.6
+    const Domain expected = pushforward(zs, from.y, zt, plan, i / 3.0);
+    EXPECT_TRUE(torch::allclose(d.x, expected.x));
+    EXPECT_TRUE(torch::equal(d.weight, expected.weight));
+    EXPECT_NEAR(d.weight.sum().item<double>(), 1.0, 1e-6);
+  }
+  const Domain& last = segment->domains.back();
+  EXPECT_EQ(last.name, "inter2");
+  EXPECT_EQ(last.position, 0.6);
+  EXPECT_TRUE(torch::equal(last.x, zt));
+  EXPECT_FALSE(last.weight.defined());
+  // Input-space generators make no segments: the loop trains on the given domain.
+  const Params rotation = parse_config("[shift]\ngenerator = \"rotation\"\n", "t.toml").section("shift");
+  EXPECT_FALSE(generator_registry().get("rotation").make(rotation)->segment(*model, from, to, 3, 0));
+}
+
+TEST(OtPath, TrainingASegmentMovesOnlyTheHeadAndLeavesTheSourceAlone) {
+  torch::manual_seed(4);
+  const Params p = parse_config("[model]\nname = \"mlp\"\nhidden = 4\n", "t.toml").section("model");
+  auto source = make_model("mlp", p, {{3}, 2});
+  const auto before = source->clone_model();
+  const Domain from{"source", 0.0, torch::randn({40, 3}), torch::randint(2, {40}, torch::kInt64), {}};
+  const Domain to{"target", 1.0, torch::randn({30, 3}) + 1.0, torch::randint(2, {30}, torch::kInt64), {}};
+  const auto segment = ot_path_generator("generated = 2\n")->segment(*source, from, to, 16, 0);
+  ASSERT_TRUE(segment);
+  StageSettings settings;
+  settings.epochs = 3;
+  settings.batch_size = 8;
+  settings.optimizer = optimizer_params("adam", "adam", {{"lr", 0.05}});
+  Rng rng(1);
+  int stages = 0;
+  auto adapted = self_train_segment(*segment, source, source, settings, rng,
+                                    [&](const ModelPtr&, StageRecord r) {
+                                      ++stages;
+                                      EXPECT_GT(r.samples, 0);
+                                    });
+  EXPECT_EQ(stages, 3);
+  auto params = [](const ModelPtr& m) { return m->named_parameters(); };
+  // The encoder (fc) is the source's; the head (out) has trained; the source is unchanged.
+  EXPECT_TRUE(torch::equal(params(adapted)["fc.weight"], params(before)["fc.weight"]));
+  EXPECT_FALSE(torch::equal(params(adapted)["out.weight"], params(before)["out.weight"]));
+  for (const auto& item : source->named_parameters())
+    EXPECT_TRUE(torch::equal(item.value(), params(before)[item.key()])) << item.key();
 }
 
 std::string gaussian_config(int T, int generated, const std::string& solver) {

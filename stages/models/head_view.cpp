@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include <algorithm>
+#include <stdexcept>
 
 #include "pipeline/error.h"
 
@@ -18,8 +18,15 @@ class HeadView : public Model {
                       "trained in feature space; use model.name = \"cnn\" or \"mlp\", or override head_modules()");
     // The same module objects under the same names: the head's parameters and buffers are
     // shared with `full` and named as there, so copy_state_from works both ways.
-    for (const auto& child : full_->named_children())
-      if (std::find(names.begin(), names.end(), child.key()) != names.end()) register_module(child.key(), child.value());
+    const auto children = full_->named_children();
+    for (const auto& name : names) {
+      // A name that is not a direct child would leave that module untrained and uncopied,
+      // and a clone's head would run it with fresh random weights.
+      if (!children.contains(name))
+        throw UserError("Model::head_modules names \"" + name + "\", which is not a direct submodule of the model; "
+                        "name the head's registered submodules");
+      register_module(name, children[name]);
+    }
     train(full_->is_training());
   }
   torch::Tensor encode(const torch::Tensor& features) override { return features; }
@@ -33,6 +40,7 @@ class HeadView : public Model {
 }  // namespace
 
 ModelPtr head_view(const ModelPtr& full) {
+  if (!full->make_fresh) throw std::logic_error("head_view: the model was not made by make_model (no make_fresh)");
   auto view = std::make_shared<HeadView>(full);
   // A fresh view wraps a fresh model of the same architecture (Model::clone_model uses it).
   auto fresh_full = full->make_fresh;

@@ -8,6 +8,9 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
+
+#include "pipeline/error.h"
 #include "pipeline/random.h"
 #include "stages/shift/generator.h"
 #include "stages/shift/optimal_transport.h"
@@ -32,8 +35,13 @@ torch::Tensor random_partners(std::int64_t n_source, std::int64_t n_target, std:
 torch::Tensor ot_partners(const torch::Tensor& xs, const torch::Tensor& xt) {
   const auto s = xs.flatten(1).to(torch::kFloat32).contiguous(), t = xt.flatten(1).to(torch::kFloat32).contiguous();
   const int n = int(s.size(0)), m = int(t.size(0)), d = int(s.size(1));
-  const TransportPlan plan =
-      exact_emd_uniform(n, m, squared_euclidean_cost(s.data_ptr<float>(), n, t.data_ptr<float>(), m, d));
+  TransportPlan plan;
+  try {
+    plan = exact_emd_uniform(n, m, squared_euclidean_cost(s.data_ptr<float>(), n, t.data_ptr<float>(), m, d));
+  } catch (const std::invalid_argument& e) {  // e.g. an empty group: fewer pool images than domains
+    throw UserError(std::string("shift.pairing = \"ot\": ") + e.what() + "; check data.intermediate_size against shift.T");
+  }
+  if (!plan.converged) throw UserError("shift.pairing = \"ot\": the transport solver stopped before its plan was optimal");
   std::vector<std::int64_t> partner(std::size_t(n), 0);
   std::vector<double> best(std::size_t(n), -1.0);
   for (const PlanEntry& e : plan.entries)  // sorted by (i, j): a strict > keeps the lowest j on ties

@@ -2,7 +2,8 @@
 // named by shift.endpoints; between each two of them, inside the adaptation loop, it
 // encodes both with the model adapted so far and makes `generated` domains on the optimal
 // transport path between their features. Only the head trains on them (and on the next
-// given domain's features), as in GOAT, whose encoder stays the source model's.
+// given domain's features), as in GOAT, whose encoder stays the source model's (GOAT splits
+// its CNN after the convolutions: model.features = "conv").
 #include "stages/shift/ot_path.h"
 
 #include <fmt/format.h>
@@ -24,6 +25,16 @@ TransportPlan feature_plan(const torch::Tensor& zs, const torch::Tensor& zt, con
   if (n == 0 || m == 0)
     throw UserError(fmt::format("ot_path: cannot transport between domains of {} and {} samples; give both "
                                 "domains data (data.*_size)", n, m));
+  // Checked before the n·m cost matrix is made: both limits would only fail later, slower.
+  if (double(n) * double(m) > 1e8)
+    throw UserError(fmt::format("ot_path: a plan between {} and {} samples needs {:.1f} GB for its cost matrix; "
+                                "make the domains smaller (data.*_size, or more given domains: shift.T)", n, m,
+                                double(n) * double(m) * 8 / 1e9));
+  const std::size_t sample_limit = 50 * std::size_t(n + m);
+  if (s.solver == "sinkhorn" && s.entry_cutoff <= 0 && std::size_t(n) * std::size_t(m) > sample_limit)
+    throw UserError(fmt::format("ot_path: solver = \"sinkhorn\" gives a dense plan, one generated sample per pair of "
+                                "the {} × {} points; set shift.entry_cutoff (e.g. 1 keeps the entries above the "
+                                "uniform plan's 1/(n·m))", n, m));
   const std::vector<double> cost = squared_euclidean_cost(a.data_ptr<float>(), n, b.data_ptr<float>(), m, d);
   TransportPlan plan;
   try {
@@ -39,12 +50,16 @@ TransportPlan feature_plan(const torch::Tensor& zs, const torch::Tensor& zt, con
   } catch (const std::invalid_argument& e) {
     throw UserError(fmt::format("ot_path: {}", e.what()));
   }
+  if (!plan.converged)
+    throw UserError(fmt::format("ot_path: the {} solver stopped after {} iterations before its plan met the "
+                                "marginals{}", s.solver, plan.iterations,
+                                s.solver == "sinkhorn" ? "; raise shift.sinkhorn_reg" : ""));
   if (s.entry_cutoff > 0) {
     const double floor = s.entry_cutoff / (double(n) * double(m));
     auto& e = plan.entries;
     e.erase(std::remove_if(e.begin(), e.end(), [&](const PlanEntry& x) { return x.mass < floor; }), e.end());
   }
-  if (plan.entries.size() > 50 * std::size_t(n + m))
+  if (plan.entries.size() > sample_limit)
     throw UserError(fmt::format("ot_path: the {} plan has {} entries for {} × {} points, each a sample of every "
                                 "generated domain; raise shift.entry_cutoff (e.g. 1 keeps entries above the "
                                 "uniform plan's 1/(n·m))", s.solver, plan.entries.size(), n, m));
