@@ -70,14 +70,20 @@ inline void expect_passes(const PassCount& p, std::int64_t forward, std::int64_t
   EXPECT_EQ(p.backward_samples, backward_samples) << what;
 }
 
-/// Loads into `to` what `from` saves, through a serialized buffer as a checkpoint would.
-inline void round_trip(const Optimizer& from, Optimizer& to) {
+/// What `opt` saves, serialized and read back as a checkpoint would be.
+inline torch::serialize::InputArchive saved_archive(const Optimizer& opt) {
   torch::serialize::OutputArchive out;
-  from.save(out);
+  opt.save(out);
   std::stringstream buf;
   out.save_to(buf);
   torch::serialize::InputArchive in;
   in.load_from(buf);
+  return in;
+}
+
+/// Loads into `to` what `from` saves, through a serialized buffer.
+inline void round_trip(const Optimizer& from, Optimizer& to) {
+  auto in = saved_archive(from);
   to.load(in);
 }
 

@@ -8,7 +8,6 @@
 // outcome is fixed up to that probability (and the seed is fixed). The expected numbers are
 // worked out in the comments (and checked with plain-float Python), not produced by the code
 // under test.
-#include <sstream>
 
 #include "tests/helpers.h"
 
@@ -41,12 +40,7 @@ struct AusamStepper {
 
 /// The optimizer's saved tensor `key` (the per-sample store is read through the save).
 torch::Tensor saved(const Optimizer& opt, const std::string& key) {
-  torch::serialize::OutputArchive out;
-  opt.save(out);
-  std::stringstream buf;
-  out.save_to(buf);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
+  auto in = saved_archive(opt);
   torch::Tensor t;
   in.read(key, t);
   return t;

@@ -82,16 +82,11 @@ TEST(OptimizerFamily, StateSurvivesSaveAndLoad) {
       StepContext ctx(*a, x, y);
       opt_a->step(ctx);
     }
-    torch::serialize::OutputArchive out;
-    opt_a->save(out);
-    std::stringstream buf;
-    out.save_to(buf);
+    auto in = saved_archive(*opt_a);  // saved before b exists, loaded after its begin_stage
 
     auto b = a->clone_model();
     auto opt_b = make_optimizer(b->parameters(), p);
     opt_b->begin_stage({a.get(), x, {}});
-    torch::serialize::InputArchive in;
-    in.load_from(buf);
     opt_b->load(in);
     for (int i = 0; i < 3; ++i) {
       torch::manual_seed(10 + i);
