@@ -48,8 +48,7 @@ class Gsam : public Optimizer {
   Gsam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho_max,
        double rho_min, double alpha, bool adaptive)
       : Optimizer(std::move(w), std::move(base)), rho_max_(rho_max), rho_min_(rho_min),
-        alpha_(alpha), adaptive_(adaptive), lr_max_(base_lr()),
-        all_(params_.size(), true) {}
+        alpha_(alpha), adaptive_(adaptive), lr_max_(base_lr()) {}
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
@@ -57,7 +56,7 @@ class Gsam : public Optimizer {
     const double rho = rho_t();
     {
       Perturbed at(params_,
-                   adaptive_ ? adaptive_ascent(params_, g, rho, 0.0, all_) : sam_ascent(g, rho));
+                   adaptive_ ? adaptive_ascent(params_, g, rho, 0.0) : sam_ascent(g, rho));
       ctx.loss_and_grad();
     }
     const Tensors gs = gradients(params_);  // g_s at w + e; the weights are back at w
@@ -86,7 +85,6 @@ class Gsam : public Optimizer {
   double rho_max_, rho_min_, alpha_;
   bool adaptive_;
   double lr_max_;           ///< the base's lr at construction, the top of the rho schedule
-  std::vector<bool> all_;   ///< every tensor is scaled in the adaptive neighbourhood
 };
 
 const bool registered = optimizer_registry().add(

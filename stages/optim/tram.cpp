@@ -264,7 +264,7 @@ class Tram : public Optimizer {
   Tensors ascent(const Tensors& g, double d) const {
     if (!o_.adaptive) return sam_ascent(g, d);
     // tram.py's ASAM: T = |θ| on every tensor, no eta.
-    return adaptive_ascent(params_, g, d, 0.0, std::vector<bool>(params_.size(), true));
+    return adaptive_ascent(params_, g, d, 0.0);
   }
 
   torch::Tensor noise_like(const torch::Tensor& x) const {
