@@ -3,6 +3,7 @@
 #include "pipeline/config.h"
 #include "pipeline/run.h"
 #include "stages/shift/rotate_images.h"
+#include "tests/gaussian_run.h"
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -34,30 +35,15 @@ TEST(RotatePoints, TurnsTheFirstPlaneOnly) {
 
 TEST(Gaussian, RotatingGaussiansRunEndToEnd) {
   auto dir = temp_dir("gauss");
-  const std::string config = R"(seed = 0
-threads = 1
-[data]
-name = "gaussian"
-size = 3000
-source_size = 500
-intermediate_size = 2000
-target_size = 500
-[shift]
-generator = "rotation"
+  GaussianRun run;
+  run.size = 3000, run.source = 500, run.intermediate = 2000, run.target = 500, run.adaptation_epochs = 3;
+  run.shift = R"(generator = "rotation"
 T = 4
 intermediate_start = 10.0
 intermediate_end = 90.0
 target_min = 85.0
-target_max = 90.0
-[model]
-name = "mlp"
-[source]
-epochs = 5
-batch_size = 64
-[adaptation]
-epochs = 3
-batch_size = 64
-)";
+target_max = 90.0)";
+  const std::string config = gaussian_run_config(run);
   const auto s = run_experiment(parse_config(config, "gauss.toml"), {dir, nullptr});
   ASSERT_EQ(s.status, "ok");
   // At 90° the classes lie along the second axis: a source model of the first axis is at

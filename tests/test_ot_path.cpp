@@ -14,6 +14,7 @@
 #include "stages/train/self_training.h"
 #include "stages/shift/generator.h"
 #include "stages/shift/ot_path.h"
+#include "tests/gaussian_run.h"
 #include "tests/helpers.h"
 
 namespace gda::test {
@@ -191,16 +192,8 @@ TEST(OtPath, TrainingASegmentMovesOnlyTheHeadAndLeavesTheSourceAlone) {
 }
 
 std::string gaussian_config(int T, int generated, const std::string& solver) {
-  return fmt::format(R"(seed = 0
-threads = 1
-[data]
-name = "gaussian"
-size = 1000
-source_size = 200
-intermediate_size = 600
-target_size = 150
-[shift]
-generator = "ot_path"
+  GaussianRun run;
+  run.shift = fmt::format(R"(generator = "ot_path"
 endpoints = "rotation"
 T = {}
 generated = {}
@@ -209,18 +202,9 @@ entry_cutoff = 1.0
 intermediate_start = 10.0
 intermediate_end = 60.0
 target_min = 55.0
-target_max = 60.0
-[model]
-name = "mlp"
-[source]
-epochs = 5
-batch_size = 64
-[adaptation]
-epochs = 2
-batch_size = 64
-[evaluation]
-domains = "all"
-)", T, generated, solver);
+target_max = 60.0)", T, generated, solver);
+  run.extra = "[evaluation]\ndomains = \"all\"";
+  return gaussian_run_config(run);
 }
 
 std::vector<StageRecord> stages_of(const std::string& dir) {
