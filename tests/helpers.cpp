@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "pipeline/config.h"
+#include "pipeline/error.h"
 
 namespace gda::test {
 
@@ -13,6 +14,15 @@ Params optimizer_params(const std::string& name, const std::string& base,
   Params p = parse_config(text, "test.toml").section("optimizer");
   for (auto& [k, v] : overrides) p.set(k, v);
   return p;
+}
+
+std::string user_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 std::string temp_dir(const std::string& name) {

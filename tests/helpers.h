@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -90,6 +91,9 @@ inline void round_trip(const Optimizer& from, Optimizer& to) {
 /// The [optimizer] section as the config loader would resolve it.
 Params optimizer_params(const std::string& name, const std::string& base,
                         std::vector<std::pair<std::string, Value>> overrides = {});
+
+/// The message of the UserError that f throws, or "no error" when it throws none.
+std::string user_error_of(const std::function<void()>& f);
 
 /// A fresh empty directory under the system temp dir, removed by the caller's scope end.
 std::string temp_dir(const std::string& name);

@@ -28,12 +28,7 @@ std::string build_plugin(const std::string& source, const std::string& build) {
 }
 
 std::string message_of(const std::string& config_text, const std::string& name) {
-  try {
-    parse_config(config_text, name);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "no error";
+  return user_error_of([&] { parse_config(config_text, name); });
 }
 
 TEST(Plugins, TheExamplePluginBuildsLoadsAndMakesItsDomains) {

@@ -106,12 +106,7 @@ TEST(SweepPlan, PointsAreCrossedWithTheGridKeysTheyDoNotSet) {
 TEST(SweepPlan, BadSweepFilesNameTheFileAndKey) {
   auto message = [](const std::string& text) {
     auto dir = sweep_folder("bad", text);
-    try {
-      plan_sweep(dir + "/sweep.toml", 1);
-    } catch (const UserError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return user_error_of([&] { plan_sweep(dir + "/sweep.toml", 1); });
   };
   EXPECT_NE(message("[grid]\nseed = 3\n").find("sweep.toml:3:8: grid.seed"), std::string::npos);
   EXPECT_NE(message("[grid]\n\"optimizer.name\" = [\"adam\", \"nosuch\"]\n").find("nosuch"), std::string::npos);

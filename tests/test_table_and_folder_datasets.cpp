@@ -23,12 +23,7 @@ Dataset load(const std::string& dir, const std::string& data_section) {
 }
 
 std::string error_of(const std::string& dir, const std::string& data_section) {
-  try {
-    load(dir, data_section);
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "no error";
+  return user_error_of([&] { load(dir, data_section); });
 }
 
 TEST(CsvDataset, FeaturesByNameSortedByAColumn) {
