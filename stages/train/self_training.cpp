@@ -70,13 +70,15 @@ ModelPtr self_train_segment(const PathSegment& segment, const ModelPtr& teacher,
   ModelPtr current = segment.features ? head_view(teacher) : teacher;
   const ModelPtr reference = segment.features ? head_view(source) : source;
   const auto& domains = segment.domains;
+  ModelPtr whole = teacher;  // the whole model after the latest stage
   for (std::size_t k = 0; k < domains.size(); ++k) {
     StageRecord r;
     const torch::Tensor next_x = k + 1 < domains.size() ? domains[k + 1].x : torch::Tensor();
     current = self_train(*current, *reference, domains[k], next_x, s, rng, r);
-    after(segment.features ? with_head(*teacher, *current) : current, std::move(r));
+    whole = segment.features ? with_head(*teacher, *current) : current;
+    after(whole, std::move(r));
   }
-  return segment.features ? with_head(*teacher, *current) : current;
+  return whole;
 }
 
 }  // namespace gda
