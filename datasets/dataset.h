@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "pipeline/registry.h"
+#include "core/registry.h"
 
 namespace gda {
 

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "datasets/dataset.h"
-#include "pipeline/random.h"
+#include "core/random.h"
 
 namespace gda {
 namespace {

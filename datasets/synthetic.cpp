@@ -3,7 +3,7 @@
 // moves the pattern, so a model trained on upright ones degrades with the angle — a
 // miniature rotating MNIST that needs no files.
 #include "datasets/dataset.h"
-#include "pipeline/random.h"
+#include "core/random.h"
 
 namespace gda {
 namespace {

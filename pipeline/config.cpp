@@ -8,7 +8,7 @@
 #include <toml++/toml.h>
 
 #include "pipeline/config_schema.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "pipeline/plugins.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"
@@ -139,7 +139,7 @@ class Validator {
 
   Params section(const SectionSchema& s, const toml::table& t) {
     ParamSpecs specs = s.keys;
-    std::string chosen_name;
+    std::string chosen_name, chosen_base;
     if (!s.chooser.empty()) {
       auto names = s.choices();
       std::string def = std::get<std::string>(specs.front().default_value);
@@ -155,9 +155,11 @@ class Validator {
       }
       if (name.empty() || base.empty()) return Params::defaults(specs);  // already reported
       chosen_name = name;
+      chosen_base = base;
       for (auto& k : s.component_keys(name, base)) specs.push_back(k);
     }
     Params p = Params::defaults(specs);
+    std::map<std::string, std::string> given;  // key → where the file (or --set) gave it
     std::vector<std::string> known;
     for (const auto& spec : specs) known.push_back(spec.name);
     for (const auto& [k, node] : t) {
@@ -188,10 +190,31 @@ class Validator {
         continue;
       }
       p.set(key, *v);
+      given[key] = origin(full, node);
     }
     if (s.name == "optimizer" && base_optimizer_registry().find(p.text("name")))
       p.set("base", p.text("name"));
+    if (!chosen_name.empty() && s.component_rules) check_rules(s, s.component_rules(chosen_name, chosen_base), p, given);
     return p;
+  }
+
+  /// Rules over several keys, once every key has passed its own spec. The message names
+  /// where the first of the rule's keys was given and every key with its value.
+  void check_rules(const SectionSchema& s, const ParamRules& rules, const Params& p,
+                   const std::map<std::string, std::string>& given) {
+    for (const auto& rule : rules) {
+      for (const auto& k : rule.keys)
+        if (!p.has(k)) return;  // a key left out after an earlier error
+      const std::string broken = broken_rules({rule}, p, s.name);
+      if (broken.empty()) continue;
+      std::string at = file_;
+      for (const auto& k : rule.keys)
+        if (auto it = given.find(k); it != given.end()) {
+          at = it->second;
+          break;
+        }
+      error(at, broken);
+    }
   }
 
   std::string file_;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/params.h"
+#include "core/params.h"
 
 namespace gda {
 

@@ -16,6 +16,9 @@ SectionSchema component_section(std::string name, std::string doc, ParamSpecs ke
   s.component_keys = [registry](const std::string& chosen, const std::string&) {
     return registry().get(chosen).params;
   };
+  s.component_rules = [registry](const std::string& chosen, const std::string&) {
+    return registry().get(chosen).rules;
+  };
   return s;
 }
 
@@ -45,6 +48,12 @@ std::vector<SectionSchema> make_schema() {
     if (composes_endpoints(chosen) && endpoints != chosen && generator_registry().find(endpoints))
       for (const auto& k : generator_registry().get(endpoints).params) keys.push_back(k);
     return keys;
+  };
+  s.back().component_rules = [](const std::string& chosen, const std::string& endpoints) {
+    ParamRules rules = generator_registry().get(chosen).rules;
+    if (composes_endpoints(chosen) && endpoints != chosen && generator_registry().find(endpoints))
+      for (const auto& r : generator_registry().get(endpoints).rules) rules.push_back(r);
+    return rules;
   };
   s.push_back(component_section("model", "the classifier",
                                 {text("name", "cnn", "registered model (gda list models)")}, "name",
@@ -81,6 +90,12 @@ std::vector<SectionSchema> make_schema() {
       for (const auto& k : optimizer_registry().get(chosen).params) keys.push_back(k);
     return keys;
   };
+  opt.component_rules = [](const std::string& chosen, const std::string& base) {
+    ParamRules rules = base_optimizer_registry().get(base_optimizer_registry().find(chosen) ? chosen : base).rules;
+    if (!base_optimizer_registry().find(chosen))
+      for (const auto& r : optimizer_registry().get(chosen).rules) rules.push_back(r);
+    return rules;
+  };
   s.push_back(opt);
   s.push_back({"evaluation", "what is measured after every stage",
                {text("domains", "all",
@@ -97,14 +112,6 @@ std::vector<SectionSchema> make_schema() {
 }
 
 }  // namespace
-
-bool composes_endpoints(const std::string& name) {
-  const auto* g = generator_registry().find(name);
-  if (!g) return false;
-  for (const auto& k : g->params)
-    if (k.name == "endpoints") return true;
-  return false;
-}
 
 const std::vector<SectionSchema>& config_schema() {
   static const std::vector<SectionSchema> s = make_schema();

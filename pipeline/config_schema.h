@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/params.h"
+#include "core/params.h"
 
 namespace gda {
 
@@ -20,12 +20,10 @@ struct SectionSchema {
   /// The component's own keys, given the section's values of the chooser (and, for the
   /// optimizer, of "base"): called only with valid names.
   std::function<ParamSpecs(const std::string& chosen, const std::string& base)> component_keys;
+  /// The rules over several of those keys (ParamRule), same arguments; unset = none.
+  std::function<ParamRules(const std::string& chosen, const std::string& base)> component_rules;
 };
 
 const std::vector<SectionSchema>& config_schema();
-
-/// Whether generator `name` declares an "endpoints" key: it composes with the generator
-/// that key names, whose keys then join [shift] (e.g. interpolation over rotation).
-bool composes_endpoints(const std::string& name);
 
 }  // namespace gda

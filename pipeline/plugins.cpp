@@ -6,7 +6,7 @@
 #include <mutex>
 #include <set>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda {
 

@@ -20,9 +20,9 @@
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "pipeline/source_model.h"
-#include "pipeline/threads.h"
+#include "core/threads.h"
 #include "stages/eval/evaluator.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"

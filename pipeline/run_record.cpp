@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/files.h"
+#include "core/files.h"
 
 namespace gda {
 namespace {
@@ -26,12 +26,6 @@ json optional_json(const std::optional<T>& v) {
 std::string percent(std::optional<double> v) { return v ? fmt::format("{:.1f}", 100 * *v) : "-"; }
 
 }  // namespace
-
-std::optional<double> StageRecord::accuracy_of(const std::string& d) const {
-  for (const auto& a : accuracies)
-    if (a.domain == d) return a.accuracy;
-  return std::nullopt;
-}
 
 RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::move(dir)), console_(console) {
   std::filesystem::create_directories(dir_);

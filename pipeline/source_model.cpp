@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 
 namespace gda {
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda::test {
 

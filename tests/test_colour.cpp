@@ -1,4 +1,4 @@
-#include "pipeline/params.h"
+#include "core/params.h"
 #include "stages/shift/generator.h"
 #include "tests/helpers.h"
 

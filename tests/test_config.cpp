@@ -1,5 +1,5 @@
 #include "pipeline/config.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "tests/helpers.h"
 
 namespace gda::test {

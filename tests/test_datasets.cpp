@@ -5,7 +5,7 @@
 
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "tests/helpers.h"
 
 namespace gda::test {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 #include "pipeline/run.h"
 #include "tests/helpers.h"
 

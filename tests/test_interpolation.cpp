@@ -3,8 +3,8 @@
 #include <set>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
-#include "pipeline/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "pipeline/run.h"
 #include "stages/shift/generator.h"
 #include "stages/shift/interpolation.h"

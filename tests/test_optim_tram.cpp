@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "tests/helpers.h"
 
 namespace gda::test {

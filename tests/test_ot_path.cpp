@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "pipeline/run.h"
 #include "pipeline/run_record.h"
 #include "stages/eval/evaluator.h"

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "pipeline/files.h"
+#include "core/files.h"
 #include "tests/helpers.h"
 
 namespace gda::test {

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 #include "pipeline/sweep/job_graph.h"
 #include "pipeline/sweep/plan.h"
 #include "pipeline/sweep/report.h"

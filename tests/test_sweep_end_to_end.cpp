@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "pipeline/config.h"
-#include "pipeline/files.h"
+#include "core/files.h"
 #include "pipeline/sweep/plan.h"
 #include "tests/helpers.h"
 

@@ -7,8 +7,8 @@
 
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 #include "pipeline/run.h"
 #include "tests/helpers.h"
 

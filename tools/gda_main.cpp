@@ -7,7 +7,7 @@
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
 #include "pipeline/config_reference.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "pipeline/run.h"
 #include "tools/sweep_commands.h"
 #include "stages/models/model.h"

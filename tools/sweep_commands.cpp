@@ -7,8 +7,8 @@
 #include <iostream>
 #include <thread>
 
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 #include "pipeline/sweep/job.h"
 #include "pipeline/sweep/job_graph.h"
 #include "pipeline/sweep/local_runner.h"

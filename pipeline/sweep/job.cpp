@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 #include "pipeline/run.h"
 #include "pipeline/source_model.h"
 

@@ -6,7 +6,7 @@
 #include <boost/graph/topological_sort.hpp>
 #include <map>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda {
 namespace {

@@ -8,7 +8,7 @@
 #include <toml++/toml.h>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda {
 namespace {

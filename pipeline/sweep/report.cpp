@@ -9,7 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/files.h"
+#include "core/files.h"
 #include "pipeline/sweep/job.h"
 
 namespace gda {

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "pipeline/error.h"
-#include "pipeline/files.h"
+#include "core/error.h"
+#include "core/files.h"
 
 namespace gda {
 namespace {

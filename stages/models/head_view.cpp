@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda {
 namespace {

@@ -8,7 +8,7 @@
 #include <functional>
 #include <memory>
 
-#include "pipeline/registry.h"
+#include "core/registry.h"
 
 namespace gda {
 

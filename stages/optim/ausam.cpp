@@ -46,7 +46,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
 

@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "pipeline/registry.h"
+#include "core/registry.h"
 #include "stages/optim/step_context.h"
 
 namespace gda {

@@ -73,7 +73,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "stages/models/model.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"

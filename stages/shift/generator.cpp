@@ -2,14 +2,21 @@
 
 #include <fmt/format.h>
 
-#include "pipeline/config_schema.h"
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda {
 
 GeneratorRegistry& generator_registry() {
   static GeneratorRegistry r("shift generator");
   return r;
+}
+
+bool composes_endpoints(const std::string& name) {
+  const auto* g = generator_registry().find(name);
+  if (!g) return false;
+  for (const auto& k : g->params)
+    if (k.name == "endpoints") return true;
+  return false;
 }
 
 std::unique_ptr<ShiftGenerator> make_endpoints(const Params& shift, const std::string& self) {

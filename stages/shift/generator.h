@@ -64,6 +64,10 @@ using GeneratorFactory = std::function<std::unique_ptr<ShiftGenerator>(const Par
 using GeneratorRegistry = Registry<GeneratorFactory>;
 GeneratorRegistry& generator_registry();
 
+/// Whether generator `name` declares an "endpoints" key: it composes with the generator
+/// that key names, whose keys then join [shift] (e.g. interpolation over rotation).
+bool composes_endpoints(const std::string& name);
+
 /// The generator that shift.endpoints names, for generators that compose with another one
 /// (interpolation, ot_path). Refuses one that composes itself, which would recurse.
 std::unique_ptr<ShiftGenerator> make_endpoints(const Params& shift, const std::string& self);

@@ -10,8 +10,8 @@
 
 #include <stdexcept>
 
-#include "pipeline/error.h"
-#include "pipeline/random.h"
+#include "core/error.h"
+#include "core/random.h"
 #include "stages/shift/generator.h"
 #include "stages/shift/optimal_transport.h"
 

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "stages/eval/evaluator.h"
 #include "stages/models/model.h"
 #include "stages/shift/generator.h"

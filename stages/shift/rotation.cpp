@@ -2,7 +2,7 @@
 // uniformly from [source_min, source_max], the k-th of the n intermediate samples rotated
 // by start + (end - start)·k/n and cut in order into T equal domains, target angles drawn
 // uniformly from [target_min, target_max].
-#include "pipeline/random.h"
+#include "core/random.h"
 #include "stages/shift/generator.h"
 #include "stages/shift/rotate_images.h"
 

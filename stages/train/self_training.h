@@ -4,8 +4,8 @@
 // the least confident fraction is dropped, a student copied from the teacher trains on
 // the kept pseudo-labels and becomes the next teacher.
 #include "datasets/dataset.h"
-#include "pipeline/random.h"
-#include "pipeline/run_record.h"
+#include "core/random.h"
+#include "stages/train/stage_record.h"
 #include "stages/models/model.h"
 #include "stages/shift/generator.h"
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
 

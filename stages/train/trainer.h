@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "pipeline/random.h"
+#include "core/random.h"
 #include "stages/optim/step_context.h"
 
 namespace gda {

@@ -17,8 +17,8 @@
 #include <optional>
 
 #include "pipeline/config.h"
-#include "pipeline/error.h"
-#include "pipeline/threads.h"
+#include "core/error.h"
+#include "core/threads.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
 

@@ -1,4 +1,4 @@
-#include "pipeline/files.h"
+#include "core/files.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "pipeline/error.h"
+#include "core/error.h"
 
 namespace gda {
 

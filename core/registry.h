@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/error.h"
-#include "pipeline/params.h"
+#include "core/error.h"
+#include "core/params.h"
 
 namespace gda {
 
@@ -21,6 +21,7 @@ struct RegistryEntry {
   ParamSpecs params;    ///< the keys it reads from its config section
   Factory make;
   std::string cost;     ///< optimizers: passes per step, e.g. "2 fwd / 2 bwd"
+  ParamRules rules;     ///< rules over several of its keys, checked by the config validator
 };
 
 template <class Factory>

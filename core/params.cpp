@@ -1,4 +1,4 @@
-#include "pipeline/params.h"
+#include "core/params.h"
 
 #include <fmt/format.h>
 
@@ -97,6 +97,20 @@ Params Params::defaults(const ParamSpecs& specs) {
   Params p;
   for (auto& s : specs) p.set(s.name, s.default_value);
   return p;
+}
+
+std::string broken_rules(const ParamRules& rules, const Params& p, const std::string& section) {
+  std::string out;
+  for (const auto& rule : rules) {
+    const std::string problem = rule.check(p);
+    if (problem.empty()) continue;
+    std::string keys;
+    for (const auto& k : rule.keys)
+      keys += (keys.empty() ? "" : " and ") + (section.empty() ? k : section + "." + k) + " = " +
+              value_to_string(p.value(k));
+    out += (out.empty() ? "" : "\n") + keys + ": " + problem;
+  }
+  return out;
 }
 
 }  // namespace gda

@@ -1,4 +1,4 @@
-#include "pipeline/threads.h"
+#include "core/threads.h"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>

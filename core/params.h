@@ -4,6 +4,7 @@
 // The config loader validates user input against these specs, `gda list` prints them and
 // docs/CONFIG.md is written from the same place.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,5 +63,23 @@ class Params {
  private:
   std::map<std::string, Value> values_;
 };
+
+/// A rule over several keys of one section, for what no single key's spec can say
+/// (fmin ≤ fmax, nesterov needs momentum). Declared beside the specs of the component that
+/// reads the keys and checked by the config validator, which names the file, line and every
+/// key of the rule, before anything runs.
+struct ParamRule {
+  std::vector<std::string> keys;  ///< the keys involved, as named in the section
+  /// "" when the values are fine, else what is wrong and how to fix it (without the keys'
+  /// values: the validator prints those).
+  std::function<std::string(const Params&)> check;
+};
+
+using ParamRules = std::vector<ParamRule>;
+
+/// What is wrong with p under the rules, one line per broken rule: "keys: problem".
+/// `section` prefixes the keys ("optimizer" → "optimizer.fmin"). For code that builds
+/// Params without the validator (tests, benchmarks).
+std::string broken_rules(const ParamRules& rules, const Params& p, const std::string& section);
 
 }  // namespace gda
