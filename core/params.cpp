@@ -22,6 +22,19 @@ std::string value_to_string(const Value& v) {
   return "\"" + std::get<std::string>(v) + "\"";
 }
 
+namespace {
+
+/// value_to_string cut to a length fit for an error message.
+std::string value_for_message(const Value& v) {
+  // A value pasted by mistake (a file's contents, megabytes long) must not flood the message.
+  constexpr std::size_t kLongest = 80;
+  std::string text = value_to_string(v);
+  if (text.size() <= kLongest) return text;
+  return text.substr(0, kLongest) + fmt::format("… ({} characters)", text.size());
+}
+
+}  // namespace
+
 std::string ParamSpec::range_text() const {
   if (!choices.empty()) {
     std::string s = "one of";
@@ -37,12 +50,12 @@ std::string ParamSpec::range_text() const {
 std::string ParamSpec::check(const Value& v) const {
   if (v.index() != default_value.index())
     return fmt::format("must be a {} (got {} {})", value_type_name(default_value),
-                       value_type_name(v), value_to_string(v));
+                       value_type_name(v), value_for_message(v));
   if (!choices.empty()) {
     const auto& s = std::get<std::string>(v);
     for (auto& c : choices)
       if (c == s) return "";
-    return fmt::format("must be {} (got {})", range_text(), value_to_string(v));
+    return fmt::format("must be {} (got {})", range_text(), value_for_message(v));
   }
   double x;
   if (auto i = std::get_if<std::int64_t>(&v)) x = double(*i);
@@ -50,7 +63,7 @@ std::string ParamSpec::check(const Value& v) const {
   else return "";
   bool low = min && (min_exclusive ? !(x > *min) : !(x >= *min));
   bool high = max && (max_exclusive ? !(x < *max) : !(x <= *max));
-  if (low || high) return fmt::format("must be {} (got {})", range_text(), value_to_string(v));
+  if (low || high) return fmt::format("must be {} (got {})", range_text(), value_for_message(v));
   return "";
 }
 
@@ -107,7 +120,7 @@ std::string broken_rules(const ParamRules& rules, const Params& p, const std::st
     std::string keys;
     for (const auto& k : rule.keys)
       keys += (keys.empty() ? "" : " and ") + (section.empty() ? k : section + "." + k) + " = " +
-              value_to_string(p.value(k));
+              value_for_message(p.value(k));
     out += (out.empty() ? "" : "\n") + keys + ": " + problem;
   }
   return out;

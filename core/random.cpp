@@ -1,11 +1,12 @@
 #include "core/random.h"
 
+#include "core/hash.h"
+
 namespace gda {
 
 std::uint64_t derive_seed(std::uint64_t seed, const std::string& purpose) {
   // FNV-1a over the purpose, mixed with the seed by splitmix64.
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : purpose) h = (h ^ c) * 1099511628211ull;
+  const std::uint64_t h = fnv1a(purpose, kGdaHashStart);
   std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (h | 1);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

@@ -8,9 +8,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "datasets/dataset.h"
@@ -38,77 +40,113 @@ std::vector<std::string> names_in(const std::string& list) {
   return names;
 }
 
-Dataset load_csv(const Params& p, const LoadContext& ctx) {
-  const std::string path = resolve_path(p.text("path"), ctx);
-  std::ifstream in(path);
-  if (!in) throw UserError(fmt::format("cannot open {} (data.path); check the path", path));
+/// The header row and the columns the config names in it.
+struct Columns {
+  std::vector<std::string> header;
+  std::size_t label = 0;
+  std::vector<std::size_t> features;
+  std::optional<std::size_t> order_by;
+};
+
+Columns read_columns(std::istream& in, const std::string& path, const Params& p) {
+  Columns c;
   std::string line;
   if (!std::getline(in, line)) throw UserError(fmt::format("{}: empty file; a header row of column names comes first", path));
-  const auto header = split_fields(line);
+  c.header = split_fields(line);
   auto column = [&](const std::string& name, const std::string& key) {
-    auto it = std::find(header.begin(), header.end(), name);
-    if (it == header.end())
+    auto it = std::find(c.header.begin(), c.header.end(), name);
+    if (it == c.header.end())
       throw UserError(fmt::format("{}: no column \"{}\" (data.{}); the columns are: {}", path, name, key,
-                                  fmt::join(header, ", ")));
-    return std::size_t(it - header.begin());
+                                  fmt::join(c.header, ", ")));
+    return std::size_t(it - c.header.begin());
   };
-  const std::size_t label = column(p.text("label"), "label");
-  std::vector<std::size_t> features;
-  for (const auto& name : names_in(p.text("features"))) features.push_back(column(name, "features"));
-  if (features.empty())  // every other column
-    for (std::size_t c = 0; c < header.size(); ++c)
-      if (c != label) features.push_back(c);
-  const bool sorted = !p.text("order_by").empty();
-  const std::size_t order_col = sorted ? column(p.text("order_by"), "order_by") : 0;
+  c.label = column(p.text("label"), "label");
+  for (const auto& name : names_in(p.text("features"))) c.features.push_back(column(name, "features"));
+  if (c.features.empty())  // every other column
+    for (std::size_t k = 0; k < c.header.size(); ++k)
+      if (k != c.label) c.features.push_back(k);
+  if (!p.text("order_by").empty()) c.order_by = column(p.text("order_by"), "order_by");
+  return c;
+}
 
+/// The data rows as read: features, the sort key, the label's text.
+struct Rows {
   std::vector<float> x;
   std::vector<double> order;
-  std::vector<std::int64_t> y;
-  std::map<std::string, std::int64_t> label_ids;
+  std::vector<std::string> labels;
   bool numeric_labels = true;
-  std::vector<std::string> raw_labels;
+};
+
+/// The field in column c as a number, or a UserError naming the file, row and column.
+double number_in(const std::vector<std::string>& f, std::size_t c, const Columns& cols, const std::string& path,
+                 std::size_t row) {
+  try {
+    std::size_t used = 0;
+    double v = std::stod(f[c], &used);
+    if (used == f[c].size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw UserError(fmt::format("{}:{}: column \"{}\" is \"{}\", not a number", path, row, cols.header[c], f[c]));
+}
+
+bool is_integer(const std::string& text) {
+  std::size_t used = 0;
+  try {
+    std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return used != 0 && used == text.size();
+}
+
+Rows read_rows(std::istream& in, const std::string& path, const Columns& cols) {
+  Rows r;
+  std::string line;
   for (std::size_t row = 2; std::getline(in, line); ++row) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const auto f = split_fields(line);
-    if (f.size() != header.size())
-      throw UserError(fmt::format("{}:{}: {} fields, the header has {}", path, row, f.size(), header.size()));
-    auto number = [&](std::size_t c) {
-      try {
-        std::size_t used = 0;
-        double v = std::stod(f[c], &used);
-        if (used == f[c].size()) return v;
-      } catch (const std::exception&) {
-      }
-      throw UserError(fmt::format("{}:{}: column \"{}\" is \"{}\", not a number", path, row, header[c], f[c]));
-    };
-    for (auto c : features) x.push_back(float(number(c)));
-    if (sorted) order.push_back(number(order_col));
-    raw_labels.push_back(f[label]);
-    std::size_t used = 0;
-    try {
-      std::stoll(f[label], &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != f[label].size()) numeric_labels = false;
+    if (f.size() != cols.header.size())
+      throw UserError(fmt::format("{}:{}: {} fields, the header has {}", path, row, f.size(), cols.header.size()));
+    for (auto c : cols.features) r.x.push_back(float(number_in(f, c, cols, path, row)));
+    if (cols.order_by) r.order.push_back(number_in(f, *cols.order_by, cols, path, row));
+    r.labels.push_back(f[cols.label]);
+    if (!is_integer(f[cols.label])) r.numeric_labels = false;
   }
-  const auto n = std::int64_t(raw_labels.size());
-  if (n == 0) throw UserError(fmt::format("{}: no data rows after the header", path));
-  for (const auto& l : raw_labels) {
-    if (numeric_labels) {
+  if (r.labels.empty()) throw UserError(fmt::format("{}: no data rows after the header", path));
+  return r;
+}
+
+/// Integer labels as they are; names numbered in order of first appearance.
+std::vector<std::int64_t> label_ids(const Rows& r, const std::string& path) {
+  std::vector<std::int64_t> y;
+  std::map<std::string, std::int64_t> ids;
+  for (const auto& l : r.labels) {
+    if (r.numeric_labels) {
       y.push_back(std::stoll(l));
       if (y.back() < 0) throw UserError(fmt::format("{}: label {} is negative; labels are 0, 1, 2, …", path, l));
     } else {
-      y.push_back(label_ids.emplace(l, std::int64_t(label_ids.size())).first->second);
+      y.push_back(ids.emplace(l, std::int64_t(ids.size())).first->second);
     }
   }
+  return y;
+}
+
+Dataset load_csv(const Params& p, const LoadContext& ctx) {
+  const std::string path = resolve_path(p.text("path"), ctx);
+  std::ifstream in(path);
+  if (!in || std::filesystem::is_directory(path))
+    throw UserError(fmt::format("cannot open {} (data.path){}; check the path", path,
+                                std::filesystem::is_directory(path) ? ": it is a directory" : ""));
+  const Columns cols = read_columns(in, path, p);
+  Rows rows = read_rows(in, path, cols);
+  const auto n = std::int64_t(rows.labels.size());
   Dataset d;
-  d.x = torch::from_blob(x.data(), {n, std::int64_t(features.size())}, torch::kFloat32).clone();
-  d.y = torch::tensor(y, torch::kInt64);
-  if (sorted) {  // a stable sort keeps file order among equal keys
+  d.x = torch::from_blob(rows.x.data(), {n, std::int64_t(cols.features.size())}, torch::kFloat32).clone();
+  d.y = torch::tensor(label_ids(rows, path), torch::kInt64);
+  if (cols.order_by) {  // a stable sort keeps file order among equal keys
     std::vector<std::int64_t> idx(std::size_t(n), 0);
     std::iota(idx.begin(), idx.end(), 0);
-    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return order[a] < order[b]; });
+    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return rows.order[a] < rows.order[b]; });
     d = d.select(torch::tensor(idx, torch::kInt64));
   }
   if (p.flag("standardize")) {  // zero mean, unit variance per feature, as tabular GDA code does

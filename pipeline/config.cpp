@@ -7,7 +7,9 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "core/hash.h"
 #include "pipeline/config_schema.h"
+#include "pipeline/toml_source.h"
 #include "core/error.h"
 #include "pipeline/plugins.h"
 #include "stages/optim/optimizer.h"
@@ -18,12 +20,6 @@ namespace {
 
 /// Where a value came from, for messages: "file:line:col" or "--set key=value".
 using Origins = std::map<std::string, std::string>;
-
-std::string where(const std::string& file, const toml::node& n) {
-  const auto& b = n.source().begin;
-  if (!b) return file;
-  return fmt::format("{}:{}:{}", file, b.line, b.column);
-}
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -164,7 +160,8 @@ class Validator {
     for (const auto& spec : specs) known.push_back(spec.name);
     for (const auto& [k, node] : t) {
       std::string key(k.str());
-      if (s.name.empty() && node.is_table()) continue;  // a section, checked above
+      // Sections, checked above ([[data]] as well: "data must be a table").
+      if (s.name.empty() && (node.is_table() || (node.is_array_of_tables() && is_section(key)))) continue;
       std::string full = dotted(s.name, key);
       const ParamSpec* spec = nullptr;
       for (const auto& x : specs)
@@ -194,6 +191,7 @@ class Validator {
     }
     if (s.name == "optimizer" && base_optimizer_registry().find(p.text("name")))
       p.set("base", p.text("name"));
+    check_rules(s, s.rules, p, given);
     if (!chosen_name.empty() && s.component_rules) check_rules(s, s.component_rules(chosen_name, chosen_base), p, given);
     return p;
   }
@@ -316,9 +314,7 @@ std::string Config::to_toml() const {
 }
 
 std::string Config::hash() const {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : to_toml()) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", fnv1a(to_toml(), kGdaHashStart));
 }
 
 Config parse_config(const std::string& toml_text, const std::string& name,
@@ -334,6 +330,8 @@ Config parse_config(const std::string& toml_text, const std::string& name,
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  if (std::filesystem::is_directory(path))
+    throw UserError(fmt::format("{} is a directory; give the path of a TOML config file", path));
   std::ifstream in(path);
   if (!in) throw UserError(fmt::format("cannot read config file {}: check the path", path));
   std::stringstream text;

@@ -106,8 +106,15 @@ std::vector<SectionSchema> make_schema() {
                ""});
   s.push_back({"output", "where results go",
                {text("dir", "runs", "parent directory of run directories (relative to the working directory)"),
-                text("name", "", "run directory name; empty = <config file stem>-seed<seed>")},
+                text("name", "", "run directory name (one folder inside dir); empty = <config file stem>-seed<seed>")},
                ""});
+  s.back().rules = {{{"name"}, [](const Params& p) {
+                       const std::string& n = p.text("name");
+                       if (n.find('/') != std::string::npos || n == "." || n == "..")
+                         return std::string("the run directory must be one folder inside output.dir, not a path; "
+                                            "use output.dir for where it goes, or --out DIR");
+                       return std::string();
+                     }}};
   return s;
 }
 

@@ -20,6 +20,8 @@ struct SectionSchema {
   /// The component's own keys, given the section's values of the chooser (and, for the
   /// optimizer, of "base"): called only with valid names.
   std::function<ParamSpecs(const std::string& chosen, const std::string& base)> component_keys;
+  /// Rules over the section's own keys (those every such section has).
+  ParamRules rules;
   /// The rules over several of those keys (ParamRule), same arguments; unset = none.
   std::function<ParamRules(const std::string& chosen, const std::string& base)> component_rules;
 };

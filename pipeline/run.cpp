@@ -6,7 +6,9 @@
 //        ─▶ evaluate (unlimited: accuracy of a snapshot on the domains)
 //        ─▶ in_stage_order (sequencer) ─▶ record (serial: files and console)
 //
-// Evaluation of stage k runs on its snapshot while stage k+1 trains.
+// Evaluation of stage k runs on its snapshot while stage k+1 trains. The steps below are
+// named after the diagram: prepare_run (data, domain jobs, model), then the nodes'
+// bodies (make_domain, adapt, evaluate, record), then finish_run.
 #include "pipeline/run.h"
 
 #include <fmt/format.h>
@@ -15,14 +17,14 @@
 #include <torch/torch.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 
 #include "core/error.h"
-#include "pipeline/source_model.h"
+#include "core/stopwatch.h"
 #include "core/threads.h"
+#include "pipeline/source_model.h"
 #include "stages/eval/evaluator.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"
@@ -31,13 +33,50 @@
 namespace gda {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
 /// The model after a stage, frozen for evaluation, with the stage's training facts.
 struct Snapshot {
   ModelPtr model;
   StageRecord record;
+};
+
+/// What is measured after every stage ([evaluation]).
+struct EvaluationSettings {
+  bool all_domains = true;  ///< every domain of the path; false: the target alone
+  std::int64_t batch_size = 1000;
+};
+
+/// Everything one run holds while its graph runs.
+struct RunState {
+  RunState(const Config& c, const RunOptions& o)
+      : config(c), options(o), seed(std::uint64_t(c.section("").integer("seed"))),
+        rec(o.out_dir.empty() ? default_run_dir(c) : o.out_dir, o.console) {}
+
+  const Config& config;
+  const RunOptions& options;
+  const Clock::time_point start = Clock::now();
+  const std::uint64_t seed;
+  RunSummary summary;
+  RunRecorder rec;
+
+  std::unique_ptr<ShiftGenerator> generator;
+  std::vector<DomainJob> jobs;
+  std::vector<Domain> domains;  ///< in path order: the source first, the target last
+  ModelPtr model;
+  StageSettings source_settings, stage_settings;
+  EvaluationSettings evaluation;
+
+  std::atomic<double> eval_seconds{0};
+  double data_seconds = 0, source_seconds = 0, adaptation_seconds = 0;
+
+  /// The first failure of the adaptation node, if any.
+  void fail(const std::string& status, const std::string& error) {
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (!failure_status.empty()) return;
+    failure_status = status;
+    failure = error;
+  }
+  std::mutex failure_mutex;
+  std::string failure_status, failure;
 };
 
 DataSplit split_data(const Dataset& all, const Params& data, std::uint64_t seed) {
@@ -77,6 +116,227 @@ InputShape shape_of(const Dataset& d) {
   return s;
 }
 
+/// At least two slots: the adapt node holds one for the whole adaptation, and evaluation
+/// and recording need another, or with threads = 1 no stage would reach the disk (or the
+/// console, or a sweep's progress line) before the last one had trained.
+int arena_slots(int threads) { return std::max(2, threads); }
+
+/// The run's header: seed, config hash and thread budgets, in the summary and the log.
+void start_run(RunState& s) {
+  const Params& top = s.config.section("");
+  s.summary.seed = top.integer("seed");
+  s.summary.config_hash = s.config.hash();
+  s.summary.threads = int(top.integer("threads"));
+  // Training gets every thread; evaluation overlaps it with one, as more would only
+  // oversubscribe the cores that training already uses.
+  s.summary.train_threads = s.summary.threads;
+  s.summary.eval_threads = 1;
+  s.rec.write_config(s.config.to_toml());
+  s.rec.log(fmt::format("gda run: {} seed {} → {}", s.config.file.empty() ? "(text)" : s.config.file, s.seed,
+                        s.rec.dir()));
+  s.rec.log(fmt::format("threads: {} (training {} LibTorch intra-op; evaluation {} intra-op, overlapping; "
+                        "TBB arena {})", s.summary.threads, s.summary.train_threads, s.summary.eval_threads,
+                        arena_slots(s.summary.threads)));
+}
+
+/// Stage settings of source training and of self-training, and what evaluation measures.
+void read_settings(RunState& s) {
+  const Params& src = s.config.section("source");
+  const Params& adapt = s.config.section("adaptation");
+  const Params& eval = s.config.section("evaluation");
+  s.source_settings.epochs = int(src.integer("epochs"));
+  s.source_settings.batch_size = int(src.integer("batch_size"));
+  s.source_settings.optimizer = source_optimizer(src, s.config.section("optimizer"));
+  s.stage_settings.epochs = int(adapt.integer("epochs"));
+  s.stage_settings.batch_size = int(adapt.integer("batch_size"));
+  s.stage_settings.drop_fraction = adapt.real("drop_fraction");
+  s.stage_settings.optimizer = s.config.section("optimizer");
+  // Pseudo-labelling and encoding during training infer in evaluation's batches.
+  s.stage_settings.inference_batch = s.source_settings.inference_batch = eval.integer("batch_size");
+  s.evaluation.all_domains = eval.text("domains") == "all";
+  s.evaluation.batch_size = eval.integer("batch_size");
+}
+
+/// Threads and seeds, then the data cut into source, pool and target, the generator's
+/// domain jobs and the initial model (whose weights draw from the seeded torch stream).
+void prepare_run(RunState& s) {
+  set_default_intra_op_threads(s.summary.threads);
+  cv::setNumThreads(1);  // images are rotated in parallel by TBB, one per task
+  torch::manual_seed(s.seed);
+  LoadContext load{s.config.dir, default_data_dir()};
+  const Params& data = s.config.section("data");
+  Dataset all = dataset_registry().get(data.text("name")).make(data, load);
+  DataSplit split = split_data(all, data, s.seed);
+  const Params& shift = s.config.section("shift");
+  s.generator = generator_registry().get(shift.text("generator")).make(shift);
+  s.jobs = s.generator->plan(split, shift.integer("T"), s.seed);
+  s.domains.resize(s.jobs.size());
+  s.model = make_model(s.config.section("model").text("name"), s.config.section("model"), shape_of(all));
+  read_settings(s);
+}
+
+/// Stage 0: the source model, loaded from options.source_dir when it holds one, else
+/// trained (and saved there when a folder is given).
+StageRecord source_stage(RunState& s) {
+  const auto t0 = Clock::now();
+  StageRecord r0;
+  if (!s.options.source_dir.empty() && has_source_model(s.options.source_dir)) {
+    r0 = load_source_model(s.options.source_dir, *s.model);
+    s.summary.source_reused = true;
+  } else {
+    Rng rng(derive_seed(s.seed, "train/order"));
+    r0 = train_on_source(*s.model, s.domains.front(), s.source_settings, rng);
+    if (!s.options.source_dir.empty()) save_source_model(s.options.source_dir, *s.model, r0);
+  }
+  s.source_seconds = seconds_since(t0);
+  return r0;
+}
+
+using Emit = std::function<void(const ModelPtr&, StageRecord)>;
+
+/// Stages 1…: self-training through the path, each stage's model handed to `emit`.
+void adapt_along_path(RunState& s, const Emit& emit) {
+  // Adaptation draws from its own streams, so its numbers are the same whether the
+  // source model was trained just now or loaded (a sweep shares it between runs).
+  Rng rng(derive_seed(s.seed, "train/adapt"));
+  torch::manual_seed(derive_seed(s.seed, "torch/adapt"));
+  const auto t0 = Clock::now();
+  // A plan of the source and the target alone is zero-shot (T = 0): the source model is
+  // the result, unless the generator makes domains of its own in between (ot_path).
+  const bool zero_shot = s.domains.size() <= 2 && !s.generator->makes_segments();
+  const std::size_t stages = zero_shot ? 1 : s.domains.size();
+  auto teacher = s.model;
+  int stage = 0;
+  const Emit numbered = [&](const ModelPtr& m, StageRecord r) {
+    r.stage = ++stage;
+    emit(m, std::move(r));
+  };
+  for (std::size_t k = 1; k < stages; ++k) {
+    // Isolated: while the generator's parallel loops run, this thread must not pick up an
+    // evaluation task, which would pin it to the evaluation's thread count.
+    std::optional<PathSegment> segment;
+    tbb::this_task_arena::isolate([&] {
+      segment = s.generator->segment(*teacher, s.domains[k - 1], s.domains[k], s.stage_settings.inference_batch,
+                                     derive_seed(s.seed, "shift/segment" + std::to_string(k)));
+    });
+    if (segment) {
+      teacher = self_train_segment(*segment, teacher, s.model, s.stage_settings, rng, numbered);
+      continue;
+    }
+    StageRecord r;
+    const torch::Tensor next_x = k + 1 < stages ? s.domains[k + 1].x : torch::Tensor();
+    teacher = self_train(*teacher, *s.model, s.domains[k], next_x, s.stage_settings, rng, r);
+    numbered(teacher, std::move(r));
+  }
+  s.adaptation_seconds = seconds_since(t0);
+}
+
+/// The adapt node: the source stage, then the path. A mistake in the input that shows only
+/// now (an OT plan that cannot be solved) ends the run with status "error", a numerical
+/// failure with "failed"; every stage emitted before stays recorded.
+void adapt(RunState& s, const Emit& emit) {
+  use_intra_op_threads(s.summary.train_threads);
+  try {
+    StageRecord r0 = source_stage(s);
+    if (s.options.source_only) return;
+    emit(s.model, std::move(r0));
+    adapt_along_path(s, emit);
+  } catch (const NumericError& e) {
+    s.fail("failed", e.what());
+  } catch (const UserError& e) {
+    s.fail("error", e.what());
+  }
+}
+
+/// The evaluate node: accuracy of a frozen snapshot on every domain, or on the target
+/// alone (the last domain of the path).
+StageRecord evaluate(RunState& s, Snapshot snapshot) {
+  thread_local bool pinned = false;
+  if (!pinned) use_intra_op_threads(s.summary.eval_threads), pinned = true;
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < s.domains.size(); ++i) {
+    const Domain& d = s.domains[i];
+    if (!s.evaluation.all_domains && i + 1 != s.domains.size()) continue;
+    snapshot.record.accuracies.push_back(
+        {d.name, d.position, accuracy(*snapshot.model, d.x, d.y, s.evaluation.batch_size)});
+  }
+  snapshot.record.eval_seconds = seconds_since(t0);
+  s.eval_seconds = s.eval_seconds + snapshot.record.eval_seconds;
+  return snapshot.record;
+}
+
+/// The graph of the diagram above, run to its end in the run's TBB arena.
+void run_graph(RunState& s) {
+  namespace flow = tbb::flow;
+  flow::graph g;
+  flow::function_node<std::size_t, std::size_t> generate(g, flow::unlimited, [&](std::size_t i) {
+    s.domains[i] = s.jobs[i].make();
+    return i;
+  });
+  using Gate = flow::multifunction_node<std::size_t, std::tuple<flow::continue_msg>>;
+  std::size_t arrived = 0;
+  Gate all_generated(g, flow::serial, [&](std::size_t, Gate::output_ports_type& out) {
+    if (++arrived < s.jobs.size()) return;
+    s.data_seconds = seconds_since(s.start);
+    std::get<0>(out).try_put(flow::continue_msg());
+  });
+  using Adapt = flow::multifunction_node<flow::continue_msg, std::tuple<Snapshot>>;
+  Adapt adapt_stages(g, flow::serial, [&](flow::continue_msg, Adapt::output_ports_type& out) {
+    adapt(s, [&](const ModelPtr& m, StageRecord r) {
+      auto frozen = m->clone_model();
+      frozen->eval();
+      std::get<0>(out).try_put(Snapshot{frozen, std::move(r)});
+    });
+  });
+  flow::function_node<Snapshot, StageRecord> evaluate_stage(
+      g, flow::unlimited, [&](Snapshot snapshot) { return evaluate(s, std::move(snapshot)); });
+  flow::sequencer_node<StageRecord> in_stage_order(g, [](const StageRecord& r) { return std::size_t(r.stage); });
+  flow::function_node<StageRecord> record(g, flow::serial, [&](const StageRecord& r) {
+    s.rec.add_stage(r);
+    s.summary.passes += r.passes;
+  });
+  flow::make_edge(generate, all_generated);
+  flow::make_edge(flow::output_port<0>(all_generated), adapt_stages);
+  flow::make_edge(flow::output_port<0>(adapt_stages), evaluate_stage);
+  flow::make_edge(evaluate_stage, in_stage_order);
+  flow::make_edge(in_stage_order, record);
+  for (std::size_t i = 0; i < s.jobs.size(); ++i) generate.try_put(i);
+  g.wait_for_all();
+}
+
+/// summary.json and the closing lines of the log.
+void finish_run(RunState& s) {
+  RunSummary& summary = s.summary;
+  const auto& stages = s.rec.stages();
+  summary.seconds.data = s.data_seconds;
+  summary.seconds.source = s.source_seconds;
+  summary.seconds.adaptation = s.adaptation_seconds;
+  summary.seconds.evaluation = s.eval_seconds;
+  summary.seconds.total = seconds_since(s.start);
+  if (!stages.empty()) {
+    summary.zero_shot_target_accuracy = stages.front().target_accuracy();
+    summary.final_target_accuracy = stages.back().target_accuracy();
+  }
+  summary.status = s.failure_status.empty() ? "ok" : s.failure_status;
+  summary.error = s.failure;
+  s.rec.finish(summary);
+  if (s.options.source_only) {
+    s.rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", summary.status,
+                          summary.source_reused ? "already there" : "trained", summary.seconds.total,
+                          s.options.source_dir));
+    if (!s.failure.empty()) s.rec.log("source training failed: " + s.failure);
+    return;
+  }
+  s.rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
+                        "(data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} overlapping)",
+                        summary.status, 100 * summary.zero_shot_target_accuracy.value_or(0),
+                        100 * summary.final_target_accuracy.value_or(0), summary.seconds.total,
+                        summary.seconds.data, summary.seconds.source, summary.seconds.adaptation,
+                        summary.seconds.evaluation));
+  if (!s.failure.empty()) s.rec.log("run failed: " + s.failure);
+  s.rec.log("results: " + s.rec.dir() + "/table.md");
+}
+
 }  // namespace
 
 std::string default_run_dir(const Config& c) {
@@ -88,203 +348,15 @@ std::string default_run_dir(const Config& c) {
 }
 
 RunSummary run_experiment(const Config& config, const RunOptions& options) {
-  const auto t_start = Clock::now();
-  const Params& top = config.section("");
-  const auto seed = std::uint64_t(top.integer("seed"));
-  RunSummary summary;
-  summary.seed = top.integer("seed");
-  summary.config_hash = config.hash();
-  summary.threads = int(top.integer("threads"));
-  // Training gets every thread; evaluation overlaps it with one, as more would only
-  // oversubscribe the cores that training already uses.
-  summary.train_threads = summary.threads;
-  summary.eval_threads = 1;
-
-  RunRecorder rec(options.out_dir.empty() ? default_run_dir(config) : options.out_dir, options.console);
-  rec.write_config(config.to_toml());
-  rec.log(fmt::format("gda run: {} seed {} → {}", config.file.empty() ? "(text)" : config.file, seed, rec.dir()));
-  rec.log(fmt::format("threads: {} (training {} LibTorch intra-op; evaluation {} intra-op, overlapping; "
-                      "TBB arena {})", summary.threads, summary.train_threads, summary.eval_threads,
-                      summary.threads));
-
-  set_default_intra_op_threads(summary.threads);
-  cv::setNumThreads(1);  // images are rotated in parallel by TBB, one per task
-  torch::manual_seed(seed);
-
-  // Data: load, shuffle and cut; the domains are made inside the graph.
-  LoadContext load{config.dir, default_data_dir()};
-  const Params& data = config.section("data");
-  Dataset all = dataset_registry().get(data.text("name")).make(data, load);
-  DataSplit split = split_data(all, data, seed);
-  const Params& shift = config.section("shift");
-  auto generator = generator_registry().get(shift.text("generator")).make(shift);
-  auto jobs = generator->plan(split, shift.integer("T"), seed);
-  auto model = make_model(config.section("model").text("name"), config.section("model"), shape_of(all));
-
-  StageSettings source_settings, stage_settings;
-  const Params& src = config.section("source");
-  const Params& adapt = config.section("adaptation");
-  const Params& eval = config.section("evaluation");
-  source_settings.epochs = int(src.integer("epochs"));
-  source_settings.batch_size = int(src.integer("batch_size"));
-  source_settings.optimizer = source_optimizer(src, config.section("optimizer"));
-  stage_settings.epochs = int(adapt.integer("epochs"));
-  stage_settings.batch_size = int(adapt.integer("batch_size"));
-  stage_settings.drop_fraction = adapt.real("drop_fraction");
-  stage_settings.optimizer = config.section("optimizer");
-  stage_settings.inference_batch = source_settings.inference_batch = eval.integer("batch_size");
-  const bool eval_all = eval.text("domains") == "all";
-
-  std::vector<Domain> domains(jobs.size());
-  std::atomic<double> eval_seconds{0};
-  std::mutex failure_mutex;
-  std::string failure;
-  double data_seconds = 0, adaptation_seconds = 0, source_seconds = 0;
-
-  rec.log(fmt::format("{:>5} {:<8} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7}", "stage", "domain", "pos",
-                      "kept", "pl-acc", "loss", "source", "inter", "target", "train-s"));
-
-  tbb::task_arena arena(summary.threads);
-  arena.execute([&] {
-    namespace flow = tbb::flow;
-    flow::graph g;
-
-    flow::function_node<std::size_t, std::size_t> generate(g, flow::unlimited, [&](std::size_t i) {
-      domains[i] = jobs[i].make();
-      return i;
-    });
-
-    using Gate = flow::multifunction_node<std::size_t, std::tuple<flow::continue_msg>>;
-    std::size_t arrived = 0;
-    Gate all_generated(g, flow::serial, [&](std::size_t, Gate::output_ports_type& out) {
-      if (++arrived < jobs.size()) return;
-      data_seconds = seconds_since(t_start);
-      std::get<0>(out).try_put(flow::continue_msg());
-    });
-
-    using Adapt = flow::multifunction_node<flow::continue_msg, std::tuple<Snapshot>>;
-    Adapt adapt_stages(g, flow::serial, [&](flow::continue_msg, Adapt::output_ports_type& out) {
-      use_intra_op_threads(summary.train_threads);
-      auto emit = [&](const ModelPtr& m, StageRecord r) {
-        auto frozen = m->clone_model();
-        frozen->eval();
-        std::get<0>(out).try_put(Snapshot{frozen, std::move(r)});
-      };
-      try {
-        auto ts = Clock::now();
-        StageRecord r0;
-        if (!options.source_dir.empty() && has_source_model(options.source_dir)) {
-          r0 = load_source_model(options.source_dir, *model);
-          summary.source_reused = true;
-        } else {
-          Rng rng(derive_seed(seed, "train/order"));
-          r0 = train_on_source(*model, domains.front(), source_settings, rng);
-          if (!options.source_dir.empty()) save_source_model(options.source_dir, *model, r0);
-        }
-        source_seconds = seconds_since(ts);
-        if (options.source_only) return;
-        emit(model, r0);
-        // Adaptation draws from its own streams, so its numbers are the same whether the
-        // source model was trained just now or loaded (a sweep shares it between runs).
-        Rng rng(derive_seed(seed, "train/adapt"));
-        torch::manual_seed(derive_seed(seed, "torch/adapt"));
-        auto teacher = model;
-        auto ta = Clock::now();
-        // T = 0 is zero-shot: the source model is the result, unless the generator makes
-        // domains of its own between source and target (ot_path).
-        const bool zero_shot = shift.integer("T") == 0 && !generator->makes_segments();
-        const std::size_t stages = zero_shot ? 1 : domains.size();
-        int stage = 0;
-        auto numbered = [&](const ModelPtr& m, StageRecord r) {
-          r.stage = ++stage;
-          emit(m, std::move(r));
-        };
-        for (std::size_t k = 1; k < stages; ++k) {
-          // Isolated: while the generator's parallel loops run, this thread must not pick up
-          // an evaluation task, which would pin it to the evaluation's thread count.
-          std::optional<PathSegment> segment;
-          tbb::this_task_arena::isolate([&] {
-            segment = generator->segment(*teacher, domains[k - 1], domains[k], stage_settings.inference_batch,
-                                         derive_seed(seed, "shift/segment" + std::to_string(k)));
-          });
-          if (segment) {
-            teacher = self_train_segment(*segment, teacher, model, stage_settings, rng, numbered);
-            continue;
-          }
-          StageRecord r;
-          const torch::Tensor next_x = k + 1 < stages ? domains[k + 1].x : torch::Tensor();
-          teacher = self_train(*teacher, *model, domains[k], next_x, stage_settings, rng, r);
-          numbered(teacher, std::move(r));
-        }
-        adaptation_seconds = seconds_since(ta);
-      } catch (const NumericError& e) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        failure = e.what();
-      } catch (const UserError& e) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        failure = e.what();
-      }
-    });
-
-    flow::function_node<Snapshot, StageRecord> evaluate(g, flow::unlimited, [&](Snapshot s) {
-      thread_local bool pinned = false;
-      if (!pinned) use_intra_op_threads(summary.eval_threads), pinned = true;
-      auto te = Clock::now();
-      for (const auto& d : domains) {
-        if (!eval_all && d.name != "target") continue;
-        s.record.accuracies.push_back(
-            {d.name, d.position, accuracy(*s.model, d.x, d.y, stage_settings.inference_batch)});
-      }
-      s.record.eval_seconds = seconds_since(te);
-      eval_seconds = eval_seconds + s.record.eval_seconds;
-      return s.record;
-    });
-
-    flow::sequencer_node<StageRecord> in_stage_order(g, [](const StageRecord& r) { return std::size_t(r.stage); });
-
-    flow::function_node<StageRecord> record(g, flow::serial, [&](const StageRecord& r) {
-      rec.add_stage(r);
-      summary.passes += r.passes;
-    });
-
-    flow::make_edge(generate, all_generated);
-    flow::make_edge(flow::output_port<0>(all_generated), adapt_stages);
-    flow::make_edge(flow::output_port<0>(adapt_stages), evaluate);
-    flow::make_edge(evaluate, in_stage_order);
-    flow::make_edge(in_stage_order, record);
-
-    for (std::size_t i = 0; i < jobs.size(); ++i) generate.try_put(i);
-    g.wait_for_all();
-  });
-
-  const auto& stages = rec.stages();
-  summary.seconds.data = data_seconds;
-  summary.seconds.source = source_seconds;
-  summary.seconds.adaptation = adaptation_seconds;
-  summary.seconds.evaluation = eval_seconds;
-  summary.seconds.total = seconds_since(t_start);
-  if (!stages.empty()) {
-    summary.zero_shot_target_accuracy = stages.front().accuracy_of("target");
-    summary.final_target_accuracy = stages.back().accuracy_of("target");
-  }
-  summary.status = failure.empty() ? "ok" : "failed";
-  summary.error = failure;
-  rec.finish(summary);
-  if (options.source_only) {
-    rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", summary.status,
-                        summary.source_reused ? "already there" : "trained", summary.seconds.total, options.source_dir));
-    if (!failure.empty()) rec.log("source training failed: " + failure);
-    return summary;
-  }
-  rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
-                      "(data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} overlapping)",
-                      summary.status, 100 * summary.zero_shot_target_accuracy.value_or(0),
-                      100 * summary.final_target_accuracy.value_or(0), summary.seconds.total,
-                      summary.seconds.data, summary.seconds.source, summary.seconds.adaptation,
-                      summary.seconds.evaluation));
-  if (!failure.empty()) rec.log("run failed: " + failure);
-  rec.log("results: " + rec.dir() + "/table.md");
-  return summary;
+  RunState s(config, options);
+  start_run(s);
+  prepare_run(s);
+  s.rec.log(fmt::format("{:>5} {:<8} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7}", "stage", "domain", "pos",
+                        "kept", "pl-acc", "loss", "source", "inter", "target", "train-s"));
+  tbb::task_arena arena(arena_slots(s.summary.threads));
+  arena.execute([&] { run_graph(s); });
+  finish_run(s);
+  return s.summary;
 }
 
 }  // namespace gda

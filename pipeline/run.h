@@ -23,9 +23,11 @@ struct RunOptions {
 /// "<config stem>-seed<seed>").
 std::string default_run_dir(const Config& c);
 
-/// Runs the experiment. User mistakes found while running (a missing data file, sizes
-/// larger than the dataset) throw UserError before any stage is trained; a NaN loss marks
-/// the run failed, keeps every stage already written, and is reported in the summary.
+/// Runs the experiment. User mistakes visible before training (a missing data file, sizes
+/// larger than the dataset) throw UserError before any stage is trained. Once stages run,
+/// every stage finished is kept and the summary says how the run ended: "ok"; "error" for a
+/// mistake in the input that shows only mid-run (exit 2 in the CLI; a sweep retries it);
+/// "failed" for a numerical failure such as a NaN loss (exit 3; a finished sweep result).
 RunSummary run_experiment(const Config& config, const RunOptions& options);
 
 }  // namespace gda

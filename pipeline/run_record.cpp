@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/files.h"
 
 namespace gda {
@@ -28,8 +29,20 @@ std::string percent(std::optional<double> v) { return v ? fmt::format("{:.1f}", 
 }  // namespace
 
 RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::move(dir)), console_(console) {
-  std::filesystem::create_directories(dir_);
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec || !fs::is_directory(dir_))
+    throw UserError(fmt::format("cannot make the run directory {} ({}); choose another --out or output.dir", dir_,
+                                ec ? ec.message() : "a file of that name is in the way"));
+  // A run into a folder that held an earlier run replaces it: none of the earlier run's
+  // results may stay beside the new config (a failed rerun would otherwise look finished).
+  bool replaced = false;
+  for (const char* old : {"summary.json", "stages.jsonl", "table.md"}) replaced |= fs::remove(dir_ + "/" + old, ec);
   std::ofstream(dir_ + "/log.txt", std::ios::trunc);
+  if (!std::ofstream(dir_ + "/log.txt", std::ios::app))
+    throw UserError(fmt::format("cannot write in the run directory {}; check its permissions", dir_));
+  if (replaced) log("note: " + dir_ + " held an earlier run; its results were removed");
 }
 
 void RunRecorder::write_config(const std::string& resolved_toml) {
@@ -87,16 +100,9 @@ void RunRecorder::add_stage(const StageRecord& r) {
   jsonl_ += stage_json_line(r) + "\n";
   atomic_write(dir_ + "/stages.jsonl", jsonl_);
   atomic_write(dir_ + "/table.md", markdown(nullptr));
-  auto inter = [&] {
-    double s = 0;
-    int n = 0;
-    for (const auto& a : r.accuracies)
-      if (a.domain != "source" && a.domain != "target") s += a.accuracy, ++n;
-    return n ? std::optional<double>(s / n) : std::nullopt;
-  }();
   log(fmt::format("{:>5} {:<8} {:>5.2f} {:>6} {:>6} {:>7.4f} {:>7} {:>7} {:>7} {:>7.1f}", r.stage, r.domain,
                   r.position, r.samples, percent(r.pseudo_label_accuracy), r.loss,
-                  percent(r.accuracy_of("source")), percent(inter), percent(r.accuracy_of("target")),
+                  percent(r.source_accuracy()), percent(r.mean_intermediate_accuracy()), percent(r.target_accuracy()),
                   r.train_seconds));
 }
 

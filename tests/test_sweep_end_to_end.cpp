@@ -148,7 +148,8 @@ TEST(SweepEndToEnd, AFailingJobIsRecordedAndTheOthersGoOn) {
   atomic_write(dir + "/sweep.toml", "base = \"base.toml\"\n[grid]\nseed = [0]\n"
                                     "[[points]]\n\"optimizer.name\" = \"sgd\"\n\"optimizer.lr\" = 1e30\n"
                                     "[[points]]\n\"optimizer.name\" = \"adam\"\n");
-  EXPECT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {0}/out --jobs 1", dir), dir + "/out.txt"), 0)
+  // Exit 3: every job ran, one run failed numerically.
+  EXPECT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {0}/out --jobs 1", dir), dir + "/out.txt"), 3)
       << read_text(dir + "/out.txt");
   const std::string report = read_text(dir + "/out/report.md");
   EXPECT_NE(report.find("1 failed (numeric)"), std::string::npos) << report;

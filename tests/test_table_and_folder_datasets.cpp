@@ -53,6 +53,8 @@ TEST(CsvDataset, MalformedFilesNameTheRowAndColumn) {
   EXPECT_NE(error_of(dir, "name = \"csv\"\npath = \"word.csv\"\nlabel = \"y\"\n").find("no column \"y\" (data.label)"),
             std::string::npos);
   EXPECT_NE(error_of(dir, "name = \"csv\"\npath = \"none.csv\"\n").find("cannot open"), std::string::npos);
+  fs::create_directories(dir + "/folder.csv");
+  EXPECT_NE(error_of(dir, "name = \"csv\"\npath = \"folder.csv\"\n").find("it is a directory"), std::string::npos);
 }
 
 void write_image(const fs::path& path, int value, bool colour = false) {

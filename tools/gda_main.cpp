@@ -65,7 +65,14 @@ int main(int argc, char** argv) {
   gda::SweepArgs sweep_args;
   gda::add_sweep_commands(app, sweep_args);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and ends with 0; a mistake on the command line is an input mistake: its
+    // message (and usage) from CLI11, then exit 2 like every other one.
+    const int printed = app.exit(e);
+    return printed == 0 ? 0 : 2;
+  }
 
   try {
     if (seed) overrides.push_back(fmt::format("seed={}", *seed));
@@ -79,7 +86,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto summary = gda::run_experiment(config, {out_dir, &std::cout});
-    return summary.status == "ok" ? 0 : 3;
+    // "error": a mistake in the input that showed only mid-run (exit 2, as before the run);
+    // "failed": a numerical failure (exit 3). Stages finished before either are kept.
+    if (summary.status == "ok") return 0;
+    return summary.status == "error" ? 2 : 3;
   } catch (const gda::UserError& e) {
     std::cerr << "gda: error: " << e.what() << "\n";
     return 2;

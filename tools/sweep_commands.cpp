@@ -20,6 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// 0 when every run ended ok; 2 when any run did not (a mistake in the input, a run that
+/// could not start): a resume retries those; else 3 when runs failed numerically.
+int sweep_exit_code(const SweepReport& r) {
+  if (r.errors > 0 || r.not_run > 0) return 2;
+  return r.failed > 0 ? 3 : 0;
+}
+
 std::string this_binary() { return fs::read_symlink("/proc/self/exe").string(); }
 
 /// A live progress line only for a person watching: a terminal, and not under CI.
@@ -59,9 +66,10 @@ int sweep_command(const SweepArgs& a) {
   const LocalRunOutcome o = run_sweep_locally(dir, plan, {jobs, interactive() && !a.no_progress, this_binary()});
   std::cout << fmt::format("{} jobs finished now, {} were already finished, {} ended with an error; {:.1f} s\n",
                            o.finished, o.finished_before, o.errors, o.seconds);
-  std::cout << write_report(dir, collect_report(dir));
+  const SweepReport report = collect_report(dir);
+  std::cout << write_report(dir, report);
   std::cout << "report: " << dir << "/report.md\n";
-  return o.errors == 0 ? 0 : 3;
+  return sweep_exit_code(report);
 }
 
 }  // namespace

@@ -53,14 +53,19 @@ int run_sweep_job(const std::string& dir, int index, std::ostream* console) {
     const RunSummary s = run_experiment(job_config(plan, job), options);
     if (job.kind == SweepJob::Kind::source && s.status != "ok")
       throw UserError("source training failed: " + s.error);
+    // A mistake in the input found mid-run is not a result: the job stays unfinished, its
+    // error goes to failed/ (the report shows it) and a resume runs it again.
+    if (s.status == "error") throw UserError(s.error);
     fs::rename(partial, final_dir);
     fs::remove(failure_file);
     return 0;
   } catch (const std::exception& e) {
+    // Recorded for the report and retried on resume; the exit code says which kind it was.
+    const bool user_error = dynamic_cast<const UserError*>(&e) != nullptr;
     fs::create_directories(dir + "/failed");
     atomic_write(failure_file, fmt::format("job {} ({}): {}\n", index, job.label, e.what()));
-    if (console) *console << "gda job: error: " << e.what() << "\n";
-    return 1;
+    if (console) *console << "gda job: " << (user_error ? "error: " : "internal error (please report): ") << e.what() << "\n";
+    return user_error ? 2 : 70;
   }
 }
 

@@ -18,8 +18,9 @@ bool job_finished(const std::string& dir, const SweepJob& job);
 
 /// Runs job `index` unless it is finished. A run that fails numerically (NaN) is a
 /// finished result with status "failed". Any other error (a missing source model, bad
-/// data) is written to failed/<hash>.txt, leaves the job unfinished, and returns 1.
-/// Returns 0 when the job is finished (now or before).
+/// data, a mistake in the input met mid-run) is written to failed/<hash>.txt and leaves the
+/// job unfinished: returns 2 for a mistake in the input, 70 for anything else. Returns 0
+/// when the job is finished (now or before).
 int run_sweep_job(const std::string& dir, int index, std::ostream* console);
 
 }  // namespace gda

@@ -1,15 +1,10 @@
 #include "pipeline/sweep/local_runner.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <tbb/flow_graph.h>
 #include <tbb/task_arena.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cmath>
 #include <chrono>
 #include <condition_variable>
@@ -21,37 +16,20 @@
 #include <mutex>
 #include <thread>
 
+#include "core/process.h"
+#include "core/stopwatch.h"
 #include "pipeline/sweep/job.h"
 #include "pipeline/sweep/job_graph.h"
-
-extern char** environ;
 
 namespace gda {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 /// Runs `gda job DIR --index I` with its output in `log`; returns its exit status
 /// (128 + signal when killed).
 int run_child(const std::string& binary, const std::string& dir, int index, const std::string& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  const std::string idx = std::to_string(index);
-  std::vector<char*> argv = {const_cast<char*>(binary.c_str()), const_cast<char*>("job"),
-                             const_cast<char*>(dir.c_str()), const_cast<char*>("--index"),
-                             const_cast<char*>(idx.c_str()), nullptr};
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return 127;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  return run_process({binary, "job", dir, "--index", std::to_string(index)}, "", log);
 }
 
 std::string duration(double s) {
@@ -85,7 +63,7 @@ std::string progress_line(Progress& p, const std::string& dir, const SweepPlan& 
     if (j.kind == SweepJob::Kind::run)
       line += fmt::format(" stage {}", stages_done(dir + "/" + j.dir_name() + ".partial"));
   }
-  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double elapsed = seconds_since(t0);
   if (p.done > 0) {
     const double per_job = p.job_seconds / p.done;
     line += " | ETA " + duration(per_job * (p.todo - p.done) / std::max(1, jobs));
@@ -95,6 +73,99 @@ std::string progress_line(Progress& p, const std::string& dir, const SweepPlan& 
   return line;
 }
 
+/// Prints the progress line to stderr every second while it lives (when enabled).
+class ProgressReporter {
+ public:
+  ProgressReporter(bool enabled, Progress& p, const std::string& dir, const SweepPlan& plan, int jobs,
+                   Clock::time_point t0) {
+    if (!enabled) return;
+    thread_ = std::thread([&p, &dir, &plan, jobs, t0, this] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) {
+        std::string line = progress_line(p, dir, plan, jobs, t0);
+        if (line.size() > 150) line = line.substr(0, 147) + "...";
+        std::cerr << "\r\033[K" << line << std::flush;
+      }
+      std::cerr << "\r\033[K";
+    });
+  }
+  ~ProgressReporter() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ProgressReporter(const ProgressReporter&) = delete;
+  ProgressReporter& operator=(const ProgressReporter&) = delete;
+
+ private:
+  bool stop_ = false;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+/// What the job nodes share.
+struct SweepRun {
+  const std::string& dir;
+  const SweepPlan& plan;
+  const LocalRunOptions& options;
+  std::vector<bool> pending;  ///< by job index: not finished before this sweep started
+  Progress progress;
+  std::atomic<int> finished{0}, errors{0};
+};
+
+/// One job node: runs the job as a child process unless it was finished before.
+void run_pending_job(SweepRun& run, int index) {
+  if (!run.pending[index]) return;
+  const auto started = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(run.progress.mutex);
+    run.progress.running[index] = started;
+  }
+  const std::string log = fmt::format("{}/logs/{}.log", run.dir, index);
+  const int rc = run_child(run.options.gda_binary, run.dir, index, log);
+  if (rc == 0 && job_finished(run.dir, run.plan.jobs[index])) {
+    ++run.finished;
+  } else {
+    ++run.errors;
+    std::cerr << fmt::format("{}job {} ({}) ended with status {}: see {}\n", run.options.progress ? "\r\033[K" : "",
+                             index, run.plan.jobs[index].label, rc, log);
+  }
+  std::lock_guard<std::mutex> lock(run.progress.mutex);
+  run.progress.running.erase(index);
+  ++run.progress.done;
+  run.progress.job_seconds += seconds_since(started);
+}
+
+/// The DAG as a TBB flow graph (a continue_node per job, an edge per need), run to its end
+/// with at most options.jobs jobs at once.
+void run_job_graph(SweepRun& run) {
+  tbb::task_arena arena(run.options.jobs);
+  arena.execute([&] {
+    namespace flow = tbb::flow;
+    flow::graph g;
+    std::vector<std::unique_ptr<flow::continue_node<flow::continue_msg>>> nodes;
+    for (const auto& job : run.plan.jobs) {
+      const int index = job.index;
+      nodes.push_back(std::make_unique<flow::continue_node<flow::continue_msg>>(g, [&run, index](flow::continue_msg) {
+        run_pending_job(run, index);
+        return flow::continue_msg();
+      }));
+    }
+    std::vector<int> roots;
+    for (const auto& job : run.plan.jobs) {
+      for (int need : job.needs) flow::make_edge(*nodes[need], *nodes[job.index]);
+      if (job.needs.empty()) roots.push_back(job.index);
+    }
+    for (int r : roots) nodes[r]->try_put(flow::continue_msg());
+    g.wait_for_all();
+  });
+}
+
 }  // namespace
 
 LocalRunOutcome run_sweep_locally(const std::string& dir, const SweepPlan& plan, const LocalRunOptions& options) {
@@ -102,79 +173,19 @@ LocalRunOutcome run_sweep_locally(const std::string& dir, const SweepPlan& plan,
   const auto t0 = Clock::now();
   LocalRunOutcome outcome;
   fs::create_directories(dir + "/logs");
-  Progress progress;
-  std::vector<bool> pending(plan.jobs.size());
+  SweepRun run{dir, plan, options, std::vector<bool>(plan.jobs.size())};
   for (const auto& j : plan.jobs) {
-    pending[j.index] = !job_finished(dir, j);
-    if (pending[j.index]) ++progress.todo;
+    run.pending[j.index] = !job_finished(dir, j);
+    if (run.pending[j.index]) ++run.progress.todo;
     else ++outcome.finished_before;
   }
-  std::atomic<int> finished{0}, errors{0};
-
-  bool stop = false;
-  std::mutex stop_mutex;
-  std::condition_variable stop_cv;
-  std::thread reporter;
-  if (options.progress)
-    reporter = std::thread([&] {
-      std::unique_lock<std::mutex> lock(stop_mutex);
-      while (!stop_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stop; })) {
-        std::string line = progress_line(progress, dir, plan, options.jobs, t0);
-        if (line.size() > 150) line = line.substr(0, 147) + "...";
-        std::cerr << "\r\033[K" << line << std::flush;
-      }
-      std::cerr << "\r\033[K";
-    });
-
-  tbb::task_arena arena(options.jobs);
-  arena.execute([&] {
-    namespace flow = tbb::flow;
-    flow::graph g;
-    std::vector<std::unique_ptr<flow::continue_node<flow::continue_msg>>> nodes;
-    for (const auto& job : plan.jobs) {
-      const int index = job.index;
-      nodes.push_back(std::make_unique<flow::continue_node<flow::continue_msg>>(g, [&, index](flow::continue_msg) {
-        if (!pending[index]) return flow::continue_msg();
-        const auto started = Clock::now();
-        {
-          std::lock_guard<std::mutex> lock(progress.mutex);
-          progress.running[index] = started;
-        }
-        const std::string log = fmt::format("{}/logs/{}.log", dir, index);
-        const int rc = run_child(options.gda_binary, dir, index, log);
-        if (rc == 0 && job_finished(dir, plan.jobs[index])) ++finished;
-        else {
-          ++errors;
-          std::cerr << fmt::format("{}job {} ({}) ended with status {}: see {}\n", options.progress ? "\r\033[K" : "",
-                                     index, plan.jobs[index].label, rc, log);
-        }
-        std::lock_guard<std::mutex> lock(progress.mutex);
-        progress.running.erase(index);
-        ++progress.done;
-        progress.job_seconds += std::chrono::duration<double>(Clock::now() - started).count();
-        return flow::continue_msg();
-      }));
-    }
-    std::vector<int> roots;
-    for (const auto& job : plan.jobs) {
-      for (int need : job.needs) flow::make_edge(*nodes[need], *nodes[job.index]);
-      if (job.needs.empty()) roots.push_back(job.index);
-    }
-    for (int r : roots) nodes[r]->try_put(flow::continue_msg());
-    g.wait_for_all();
-  });
-
-  if (reporter.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(stop_mutex);
-      stop = true;
-    }
-    stop_cv.notify_all();
-    reporter.join();
+  {
+    ProgressReporter reporter(options.progress, run.progress, dir, plan, options.jobs, t0);
+    run_job_graph(run);
   }
-  outcome.finished = finished;
-  outcome.errors = errors;
-  outcome.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  outcome.finished = run.finished;
+  outcome.errors = run.errors;
+  outcome.seconds = seconds_since(t0);
   return outcome;
 }
 

@@ -8,7 +8,9 @@
 #include <toml++/toml.h>
 
 #include "pipeline/config.h"
+#include "pipeline/toml_source.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace gda {
 namespace {
@@ -16,11 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string fnv1a(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
+std::string hash_text(const std::string& text) { return fmt::format("{:016x}", fnv1a(text, kGdaHashStart)); }
 
 /// "section.key=value" lines of the chosen sections, sorted: a canonical text to hash.
 std::string canonical(const Config& c, const std::set<std::string>& sections,
@@ -50,9 +48,9 @@ std::string override_text(const toml::node& v, const std::string& where) {
   throw UserError(where + ": a sweep value must be a string, number or boolean");
 }
 
+/// "file:line:col: key", the start of a message about a sweep file's value.
 std::string where(const toml::node& n, const std::string& file, const std::string& key) {
-  const auto& s = n.source().begin;
-  return fmt::format("{}:{}:{}: {}", file, s.line, s.column, key);
+  return gda::where(file, n) + ": " + key;
 }
 
 /// Flattens nested tables into dotted keys: [grid.optimizer] name = [...] → optimizer.name.
@@ -91,20 +89,29 @@ std::string run_hash(const Config& c) {
   std::set<std::string> sections;
   for (const auto& [name, p] : c.sections())
     if (name != "output") sections.insert(name);
-  return fnv1a(canonical(c, sections, {}));
+  return hash_text(canonical(c, sections, {}));
 }
 
 std::string source_hash(const Config& c) {
   std::set<std::string> sections = {"", "data", "model", "source", "shift"};
   if (c.section("source").text("optimizer") == "same") sections.insert("optimizer");
-  return fnv1a(canonical(c, sections, {"shift.T"}));
+  return hash_text(canonical(c, sections, {"shift.T"}));
 }
 
 Config job_config(const SweepPlan& plan, const SweepJob& job) {
   return load_config(plan.base_config, job.overrides);
 }
 
-SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
+namespace {
+
+using Point = std::map<std::string, std::string>;  ///< swept key → value (TOML text)
+using Grid = std::vector<std::pair<std::string, std::vector<std::string>>>;
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+toml::table parse_sweep_file(const std::string& sweep_file) {
+  if (!fs::exists(sweep_file)) throw UserError(fmt::format("sweep file {} does not exist; check the path", sweep_file));
+  if (fs::is_directory(sweep_file))
+    throw UserError(fmt::format("{} is a directory; give the path of a sweep file (docs/SWEEPS.md)", sweep_file));
   toml::table root;
   try {
     root = toml::parse_file(sweep_file);
@@ -116,26 +123,34 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
     if (k != "base" && k != "grid" && k != "set" && k != "points")
       throw UserError(fmt::format("{}: unknown key \"{}\" (a sweep file has base, [grid], [set] and [[points]]; "
                                   "docs/SWEEPS.md)", where(v, sweep_file, std::string(k.str())), std::string(k.str())));
-  SweepPlan plan;
-  plan.sweep_file = fs::absolute(sweep_file).string();
-  plan.threads_per_job = threads_per_job;
+  return root;
+}
+
+/// The base config's absolute path, from `base` (relative to the sweep file).
+std::string base_config_of(const toml::table& root, const std::string& sweep_file, const std::string& absolute_file) {
   auto base = root["base"].value<std::string>();
   if (!base) throw UserError(sweep_file + ": base = \"path/to/config.toml\" is missing (relative to the sweep file)");
-  plan.base_config = fs::weakly_canonical(fs::path(plan.sweep_file).parent_path() / *base).string();
-  if (!fs::exists(plan.base_config))
-    throw UserError(fmt::format("{}: base config {} does not exist", where(*root.get("base"), sweep_file, "base"),
-                                plan.base_config));
+  const std::string path = fs::weakly_canonical(fs::path(absolute_file).parent_path() / *base).string();
+  if (!fs::exists(path) || fs::is_directory(path))
+    throw UserError(fmt::format("{}: base config {} {}", where(*root.get("base"), sweep_file, "base"), path,
+                                fs::exists(path) ? "is a directory, not a TOML config file" : "does not exist"));
+  return path;
+}
 
-  // Fixed overrides for every point.
-  std::vector<std::pair<std::string, std::string>> fixed;
+/// [set]: the overrides every point gets.
+KeyValues fixed_overrides(const toml::table& root, const std::string& sweep_file) {
+  KeyValues fixed;
   if (auto set = root["set"].as_table()) {
     std::vector<std::pair<std::string, const toml::node*>> kv;
     flatten(*set, "", sweep_file, kv);
     for (const auto& [k, v] : kv) fixed.emplace_back(k, override_text(*v, where(*v, sweep_file, "set." + k)));
   }
+  return fixed;
+}
 
-  // The grid: its arrays, the first key varying slowest.
-  std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+/// [grid]: its arrays, the first key varying slowest; each key joins `axes`.
+Grid read_grid(const toml::table& root, const std::string& sweep_file, std::vector<std::string>& axes) {
+  Grid grid;
   if (auto table = root["grid"].as_table()) {
     std::vector<std::pair<std::string, const toml::node*>> kv;
     flatten(*table, "", sweep_file, kv);
@@ -144,64 +159,83 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
       if (!arr || arr->empty())
         throw UserError(fmt::format("{}: a grid key takes a non-empty array of values, e.g. {} = [1, 2]",
                                     where(*v, sweep_file, "grid." + k), k));
-      plan.axes.push_back(k);
+      axes.push_back(k);
       std::vector<std::string> values;
       for (const auto& value : *arr) values.push_back(override_text(value, where(value, sweep_file, "grid." + k)));
       grid.emplace_back(k, std::move(values));
     }
   }
-  // The cartesian product of the grid's keys that `start` does not set, each on top of start.
-  auto expand = [&](const std::map<std::string, std::string>& start) {
-    std::vector<std::map<std::string, std::string>> out = {start};
-    for (const auto& [k, values] : grid) {
-      if (start.count(k)) continue;
-      std::vector<std::map<std::string, std::string>> next;
-      for (const auto& p : out)
-        for (const auto& v : values) {
-          auto q = p;
-          q[k] = v;
-          next.push_back(std::move(q));
-        }
-      out = std::move(next);
-    }
-    return out;
-  };
-  std::vector<std::map<std::string, std::string>> points = expand({});
-  // Extra points, each crossed with the grid keys it does not set (e.g. every seed).
+  return grid;
+}
+
+/// The cartesian product of the grid's keys that `start` does not set, each on top of start.
+std::vector<Point> expand(const Grid& grid, const Point& start) {
+  std::vector<Point> out = {start};
+  for (const auto& [k, values] : grid) {
+    if (start.count(k)) continue;
+    std::vector<Point> next;
+    for (const auto& p : out)
+      for (const auto& v : values) {
+        auto q = p;
+        q[k] = v;
+        next.push_back(std::move(q));
+      }
+    out = std::move(next);
+  }
+  return out;
+}
+
+/// The grid's points, then each [[points]] entry crossed with the grid keys it does not
+/// set (e.g. every seed); keys only [[points]] set join `axes`.
+std::vector<Point> sweep_points(const toml::table& root, const std::string& sweep_file, const Grid& grid,
+                                std::vector<std::string>& axes) {
+  std::vector<Point> points = expand(grid, {});
   if (auto extra = root["points"].as_array()) {
     for (const auto& e : *extra) {
       auto t = e.as_table();
       if (!t) throw UserError(where(e, sweep_file, "points") + ": each [[points]] entry is a table of key = value");
       std::vector<std::pair<std::string, const toml::node*>> kv;
       flatten(*t, "", sweep_file, kv);
-      std::map<std::string, std::string> p;
+      Point p;
       for (const auto& [k, v] : kv) {
         p[k] = override_text(*v, where(*v, sweep_file, "points." + k));
-        if (std::find(plan.axes.begin(), plan.axes.end(), k) == plan.axes.end()) plan.axes.push_back(k);
+        if (std::find(axes.begin(), axes.end(), k) == axes.end()) axes.push_back(k);
       }
-      for (auto& q : expand(p)) points.push_back(std::move(q));
+      for (auto& q : expand(grid, p)) points.push_back(std::move(q));
     }
   }
+  return points;
+}
 
-  std::map<std::string, int> source_index;  // source hash → job index
+/// The run job of one point, its config validated and hashed.
+SweepJob run_job(const SweepPlan& plan, const KeyValues& fixed, const Point& point, const std::string& sweep_file) {
+  SweepJob job;
+  job.point = point;
+  job.label = label_of(point, plan.axes);
+  for (const auto& [k, v] : fixed) job.overrides.push_back(k + "=" + v);
+  for (const auto& [k, v] : point) job.overrides.push_back(k + "=" + v);
+  job.overrides.push_back(fmt::format("threads={}", plan.threads_per_job));
+  Config c;
+  try {
+    c = load_config(plan.base_config, job.overrides);
+  } catch (const UserError& e) {
+    throw UserError(fmt::format("{}: point {{{}}}: {}", sweep_file, job.label, e.what()));
+  }
+  job.hash = run_hash(c);
+  job.source_hash = source_hash(c);
+  return job;
+}
+
+/// Run jobs for the points (two points resolving to one run give one job) and one source
+/// job per distinct source hash; source jobs first in the plan, then runs.
+void add_jobs(SweepPlan& plan, const KeyValues& fixed, const std::vector<Point>& points,
+              const std::string& sweep_file) {
+  std::map<std::string, int> source_index;  // source hash → index among the sources
   std::vector<SweepJob> sources, runs;
   std::set<std::string> seen_runs;
   for (const auto& point : points) {
-    SweepJob job;
-    job.point = point;
-    job.label = label_of(point, plan.axes);
-    for (const auto& [k, v] : fixed) job.overrides.push_back(k + "=" + v);
-    for (const auto& [k, v] : point) job.overrides.push_back(k + "=" + v);
-    job.overrides.push_back(fmt::format("threads={}", threads_per_job));
-    Config c;
-    try {
-      c = load_config(plan.base_config, job.overrides);
-    } catch (const UserError& e) {
-      throw UserError(fmt::format("{}: point {{{}}}: {}", sweep_file, job.label, e.what()));
-    }
-    job.hash = run_hash(c);
-    job.source_hash = source_hash(c);
-    if (!seen_runs.insert(job.hash).second) continue;  // two points that resolve to one run
+    SweepJob job = run_job(plan, fixed, point, sweep_file);
+    if (!seen_runs.insert(job.hash).second) continue;
     if (!source_index.count(job.source_hash)) {
       SweepJob s;
       s.kind = SweepJob::Kind::source;
@@ -216,6 +250,20 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
   }
   for (auto& s : sources) s.index = int(plan.jobs.size()), plan.jobs.push_back(s);
   for (auto& r : runs) r.index = int(plan.jobs.size()), plan.jobs.push_back(r);
+}
+
+}  // namespace
+
+SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
+  const toml::table root = parse_sweep_file(sweep_file);
+  SweepPlan plan;
+  plan.sweep_file = fs::absolute(sweep_file).string();
+  plan.threads_per_job = threads_per_job;
+  plan.base_config = base_config_of(root, sweep_file, plan.sweep_file);
+  const KeyValues fixed = fixed_overrides(root, sweep_file);
+  const Grid grid = read_grid(root, sweep_file, plan.axes);
+  const std::vector<Point> points = sweep_points(root, sweep_file, grid, plan.axes);
+  add_jobs(plan, fixed, points, sweep_file);
   return plan;
 }
 

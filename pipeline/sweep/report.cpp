@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "core/process.h"
 #include "pipeline/sweep/job.h"
 
 namespace gda {
@@ -62,21 +63,17 @@ json mean_std_json(const MeanStd& m) {
 
 std::string csv_num(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : ""; }
 
-/// Plots through gnuplot; returns what was made (or why not).
-std::string plot(const std::string& dir, const SweepReport& report) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
-    return "no plots: gnuplot is not installed (apt-get install gnuplot-nox)";
-  const std::string out = dir + "/plots";
-  fs::create_directories(out);
-  std::string made;
-  auto run = [&](const std::string& name, const std::string& script) {
-    atomic_write(out + "/" + name + ".gp", script);
-    if (std::system(fmt::format("gnuplot '{}/{}.gp' >/dev/null 2>&1", out, name).c_str()) == 0)
-      made += (made.empty() ? "" : ", ") + fmt::format("plots/{}.png", name);
-  };
-  const bool has_t = std::count(report.axes.begin(), report.axes.end(), "shift.T") > 0;
+/// Writes plots/NAME.gp and runs gnuplot on it in plots/ (the scripts name their files
+/// relative to it, so no path of the user's reaches a script or a shell); appends
+/// "plots/NAME.png" to `made` on success.
+void gnuplot(const std::string& out, const std::string& name, const std::string& script, std::string& made) {
+  atomic_write(out + "/" + name + ".gp", script);
+  if (run_process({"gnuplot", name + ".gp"}, out) == 0)
+    made += (made.empty() ? "" : ", ") + fmt::format("plots/{}.png", name);
+}
 
-  // Target accuracy after each stage, one line per group (at the largest T when T is swept).
+/// Target accuracy after each stage, one line per group (at the largest T when T is swept).
+void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t, std::string& made) {
   std::string max_t;
   if (has_t)
     for (const auto& g : report.groups)
@@ -90,50 +87,89 @@ std::string plot(const std::string& dir, const SweepReport& report) {
     for (std::size_t k = 0; k < g.stage_target.size(); ++k)
       if (g.stage_target[k].mean) data += fmt::format("{} {:.6f}\n", k, 100 * *g.stage_target[k].mean);
     data += "\n\n";
-    lines += fmt::format("{}'{}/by_stage.dat' index {} with linespoints title \"{}\"", block ? ", " : "", out, block,
+    lines += fmt::format("{}'by_stage.dat' index {} with linespoints title \"{}\"", block ? ", " : "", block,
                          g.label);
     ++block;
   }
-  if (block) {
-    atomic_write(out + "/by_stage.dat", data);
-    run("accuracy_by_stage",
-        fmt::format("set terminal pngcairo size 900,600\nset output '{}/accuracy_by_stage.png'\n"
-                    "set xlabel 'stage (0 = source model)'\nset ylabel 'target accuracy (%), mean over seeds'\n"
-                    "set key bottom right\nset grid\nset title 'Target accuracy after each stage{}'\nplot {}\n",
-                    out, has_t ? " (T = " + max_t + ")" : "", lines));
-  }
+  if (!block) return;
+  atomic_write(out + "/by_stage.dat", data);
+  gnuplot(out, "accuracy_by_stage",
+          fmt::format("set terminal pngcairo size 900,600\nset output 'accuracy_by_stage.png'\n"
+                      "set xlabel 'stage (0 = source model)'\nset ylabel 'target accuracy (%), mean over seeds'\n"
+                      "set key bottom right\nset grid\nset title 'Target accuracy after each stage{}'\nplot {}\n",
+                      has_t ? " (T = " + max_t + ")" : "", lines),
+          made);
+}
 
-  // Final target accuracy against T with error bars, one line per series (the point without T).
-  if (has_t) {
-    std::map<std::string, std::vector<const ResultGroup*>> series;
-    for (const auto& g : report.groups) {
-      std::string name;
-      for (const auto& [k, v] : g.point)
-        if (k != "shift.T") name += (name.empty() ? "" : " ") + k + "=" + unquote(v);
-      series[name.empty() ? "runs" : name].push_back(&g);
-    }
-    std::string d, l;
-    int i = 0;
-    for (auto& [name, groups] : series) {
-      std::sort(groups.begin(), groups.end(), [](const ResultGroup* a, const ResultGroup* b) {
-        return std::stod(a->point.at("shift.T")) < std::stod(b->point.at("shift.T"));
-      });
-      d += "# " + name + "\n";
-      for (const auto* g : groups)
-        if (g->final_target.mean)
-          d += fmt::format("{} {:.6f} {:.6f}\n", g->point.at("shift.T"), 100 * *g->final_target.mean,
-                           100 * g->final_target.std.value_or(0));
-      d += "\n\n";
-      l += fmt::format("{}'{}/by_T.dat' index {} with yerrorlines title \"{}\"", i ? ", " : "", out, i, name);
-      ++i;
-    }
-    atomic_write(out + "/by_T.dat", d);
-    run("accuracy_by_T",
-        fmt::format("set terminal pngcairo size 900,600\nset output '{}/accuracy_by_T.png'\n"
-                    "set xlabel 'intermediate domains T'\nset ylabel 'final target accuracy (%), mean ± std over seeds'\n"
-                    "set key bottom right\nset grid\nset offsets 0.5,0.5,0,0\nplot {}\n", out, l));
+/// Final target accuracy against T with error bars, one line per series (the point without T).
+void plot_by_t(const std::string& out, const SweepReport& report, std::string& made) {
+  std::map<std::string, std::vector<const ResultGroup*>> series;
+  for (const auto& g : report.groups) {
+    std::string name;
+    for (const auto& [k, v] : g.point)
+      if (k != "shift.T") name += (name.empty() ? "" : " ") + k + "=" + unquote(v);
+    series[name.empty() ? "runs" : name].push_back(&g);
   }
+  std::string d, l;
+  int i = 0;
+  for (auto& [name, groups] : series) {
+    std::sort(groups.begin(), groups.end(), [](const ResultGroup* a, const ResultGroup* b) {
+      return std::stod(a->point.at("shift.T")) < std::stod(b->point.at("shift.T"));
+    });
+    d += "# " + name + "\n";
+    for (const auto* g : groups)
+      if (g->final_target.mean)
+        d += fmt::format("{} {:.6f} {:.6f}\n", g->point.at("shift.T"), 100 * *g->final_target.mean,
+                         100 * g->final_target.std.value_or(0));
+    d += "\n\n";
+    l += fmt::format("{}'by_T.dat' index {} with yerrorlines title \"{}\"", i ? ", " : "", i, name);
+    ++i;
+  }
+  atomic_write(out + "/by_T.dat", d);
+  gnuplot(out, "accuracy_by_T",
+          fmt::format("set terminal pngcairo size 900,600\nset output 'accuracy_by_T.png'\n"
+                      "set xlabel 'intermediate domains T'\nset ylabel 'final target accuracy (%), mean ± std over seeds'\n"
+                      "set key bottom right\nset grid\nset offsets 0.5,0.5,0,0\nplot {}\n", l),
+          made);
+}
+
+/// Plots through gnuplot; returns what was made (or why not).
+std::string plot(const std::string& dir, const SweepReport& report) {
+  if (!on_path("gnuplot"))
+    return "no plots: gnuplot is not installed (apt-get install gnuplot-nox)";
+  const std::string out = dir + "/plots";
+  fs::create_directories(out);
+  std::string made;
+  const bool has_t = std::count(report.axes.begin(), report.axes.end(), "shift.T") > 0;
+  plot_by_stage(out, report, has_t, made);
+  if (has_t) plot_by_t(out, report, made);
   return made.empty() ? "no plots: gnuplot failed (see plots/*.gp)" : made;
+}
+
+/// Means and stds over a group's runs that ended ok.
+void summarise(ResultGroup& g) {
+  std::vector<double> final_target, zero_shot, seconds, forward, backward;
+  std::vector<std::vector<double>> stage;
+  for (const auto& r : g.runs) {
+    if (r.status != "ok") continue;
+    if (r.final_target) final_target.push_back(*r.final_target);
+    if (r.zero_shot) zero_shot.push_back(*r.zero_shot);
+    seconds.push_back(r.seconds);
+    forward.push_back(r.forward);
+    backward.push_back(r.backward);
+    for (std::size_t k = 0; k < r.stage_accuracy.size(); ++k) {
+      if (stage.size() <= k) stage.resize(k + 1);
+      // stages.jsonl keys accuracies by domain name; the target is the domain so named.
+      auto t = r.stage_accuracy[k].find("target");
+      if (t != r.stage_accuracy[k].end()) stage[k].push_back(t->second);
+    }
+  }
+  g.final_target = MeanStd::of(final_target);
+  g.zero_shot = MeanStd::of(zero_shot);
+  g.seconds = MeanStd::of(seconds);
+  g.forward = MeanStd::of(forward);
+  g.backward = MeanStd::of(backward);
+  for (const auto& st : stage) g.stage_target.push_back(MeanStd::of(st));
 }
 
 }  // namespace
@@ -182,112 +218,124 @@ SweepReport collect_report(const std::string& dir) {
     else ++report.not_run;
     report.groups[it->second].runs.push_back(std::move(r));
   }
-  for (auto& g : report.groups) {
-    std::vector<double> final_target, zero_shot, seconds, forward, backward;
-    std::vector<std::vector<double>> stage;
-    for (const auto& r : g.runs) {
-      if (r.status != "ok") continue;
-      if (r.final_target) final_target.push_back(*r.final_target);
-      if (r.zero_shot) zero_shot.push_back(*r.zero_shot);
-      seconds.push_back(r.seconds);
-      forward.push_back(r.forward);
-      backward.push_back(r.backward);
-      for (std::size_t k = 0; k < r.stage_accuracy.size(); ++k) {
-        if (stage.size() <= k) stage.resize(k + 1);
-        auto t = r.stage_accuracy[k].find("target");
-        if (t != r.stage_accuracy[k].end()) stage[k].push_back(t->second);
-      }
-    }
-    g.final_target = MeanStd::of(final_target);
-    g.zero_shot = MeanStd::of(zero_shot);
-    g.seconds = MeanStd::of(seconds);
-    g.forward = MeanStd::of(forward);
-    g.backward = MeanStd::of(backward);
-    for (const auto& s : stage) g.stage_target.push_back(MeanStd::of(s));
-  }
+  for (auto& g : report.groups) summarise(g);
   return report;
 }
 
-std::string write_report(const std::string& dir, const SweepReport& report) {
-  std::string md = "# Sweep report\n\n";
-  md += fmt::format("{} runs: {} ok, {} failed (numeric), {} errors, {} not run; {} source models trained.\n"
-                    "Accuracies in %, mean ± sample std over the seeds that finished ok.\n\n",
-                    report.ok + report.failed + report.errors + report.not_run, report.ok, report.failed,
-                    report.errors, report.not_run, report.source_models);
+namespace {
+
+/// The table of groups: the swept values, seeds ok, final and zero-shot target accuracy,
+/// wall time and passes per run.
+std::string markdown_groups(const SweepReport& report) {
+  std::string md = fmt::format("{} runs: {} ok, {} failed (numeric), {} errors, {} not run; {} source models trained.\n"
+                               "Accuracies in %, mean ± sample std over the seeds that finished ok.\n\n",
+                               report.ok + report.failed + report.errors + report.not_run, report.ok, report.failed,
+                               report.errors, report.not_run, report.source_models);
   std::string head = "|", rule = "|";
   for (const auto& a : report.axes) head += " " + a + " |", rule += "---|";
   md += head + " seeds ok | final target | zero-shot target | wall s per run | fwd / bwd passes per run |\n";
   md += rule + "---|---|---|---|---|\n";
-  std::string csv;
-  for (const auto& a : report.axes) csv += a + ",";
-  csv += "seeds_ok,final_target_mean,final_target_std,zero_shot_mean,zero_shot_std,seconds_mean,forward_mean,"
-         "backward_mean\n";
-  std::string stages_csv = "group,stage,target_mean,target_std,n\n";
-  json j = {{"axes", report.axes}, {"groups", json::array()}};
   for (const auto& g : report.groups) {
     std::string row = "|";
-    for (const auto& a : report.axes) {
-      const std::string v = g.point.count(a) ? unquote(g.point.at(a)) : "";
-      row += " " + v + " |";
-      csv += "\"" + v + "\",";
-    }
+    for (const auto& a : report.axes) row += " " + (g.point.count(a) ? unquote(g.point.at(a)) : "") + " |";
     md += row + fmt::format(" {}/{} | {} | {} | {} | {} |\n", g.final_target.n, g.runs.size(), pct(g.final_target),
                             pct(g.zero_shot), g.seconds.mean ? fmt::format("{:.1f}", *g.seconds.mean) : "-",
                             g.forward.mean ? fmt::format("{:.0f} / {:.0f}", *g.forward.mean, *g.backward.mean) : "-");
-    csv += fmt::format("{},{},{},{},{},{},{},{}\n", g.final_target.n, csv_num(g.final_target.mean),
-                       csv_num(g.final_target.std), csv_num(g.zero_shot.mean), csv_num(g.zero_shot.std),
-                       csv_num(g.seconds.mean), csv_num(g.forward.mean), csv_num(g.backward.mean));
-    json jg = {{"point", json::object()},
-               {"label", g.label},
-               {"final_target_accuracy", mean_std_json(g.final_target)},
-               {"zero_shot_target_accuracy", mean_std_json(g.zero_shot)},
-               {"seconds", mean_std_json(g.seconds)},
-               {"forward_passes", mean_std_json(g.forward)},
-               {"backward_passes", mean_std_json(g.backward)},
-               {"stage_target_accuracy", json::array()},
-               {"runs", json::array()}};
-    for (const auto& [k, v] : g.point) jg["point"][k] = unquote(v);
-    for (std::size_t k = 0; k < g.stage_target.size(); ++k) {
-      jg["stage_target_accuracy"].push_back(mean_std_json(g.stage_target[k]));
-      stages_csv += fmt::format("\"{}\",{},{},{},{}\n", g.label, k, csv_num(g.stage_target[k].mean),
-                                csv_num(g.stage_target[k].std), g.stage_target[k].n);
-    }
-    for (const auto& r : g.runs)
-      jg["runs"].push_back({{"hash", r.hash}, {"seed", r.seed}, {"status", r.status}, {"error", r.error},
-                            {"final_target_accuracy", r.final_target ? json(*r.final_target) : json(nullptr)}});
-    j["groups"].push_back(std::move(jg));
   }
+  return md;
+}
 
-  // Target accuracy per stage (mean over seeds), one row per group.
+/// Target accuracy per stage (mean over seeds), one row per group; "" without stages.
+std::string markdown_stages(const SweepReport& report) {
   std::size_t max_stages = 0;
   for (const auto& g : report.groups) max_stages = std::max(max_stages, g.stage_target.size());
-  if (max_stages > 0) {
-    md += "\nTarget accuracy after each stage (stage 0 = the source model), mean over seeds:\n\n| run |";
-    for (std::size_t k = 0; k < max_stages; ++k) md += fmt::format(" {} |", k);
-    md += "\n|---|";
-    for (std::size_t k = 0; k < max_stages; ++k) md += "---|";
+  if (max_stages == 0) return "";
+  std::string md = "\nTarget accuracy after each stage (stage 0 = the source model), mean over seeds:\n\n| run |";
+  for (std::size_t k = 0; k < max_stages; ++k) md += fmt::format(" {} |", k);
+  md += "\n|---|";
+  for (std::size_t k = 0; k < max_stages; ++k) md += "---|";
+  md += "\n";
+  for (const auto& g : report.groups) {
+    md += "| " + g.label + " |";
+    for (std::size_t k = 0; k < max_stages; ++k)
+      md += " " + (k < g.stage_target.size() && g.stage_target[k].mean
+                       ? fmt::format("{:.1f}", 100 * *g.stage_target[k].mean)
+                       : std::string()) + " |";
     md += "\n";
-    for (const auto& g : report.groups) {
-      md += "| " + g.label + " |";
-      for (std::size_t k = 0; k < max_stages; ++k)
-        md += " " + (k < g.stage_target.size() && g.stage_target[k].mean
-                         ? fmt::format("{:.1f}", 100 * *g.stage_target[k].mean)
-                         : std::string()) + " |";
-      md += "\n";
-    }
   }
+  return md;
+}
+
+/// "Runs without a result": every run that did not end ok, with its error; "" if none.
+std::string markdown_problems(const SweepReport& report) {
   std::string problems;
   for (const auto& g : report.groups)
     for (const auto& r : g.runs)
       if (r.status != "ok")
         problems += fmt::format("- {} seed {} ({}): {}{}\n", g.label, r.seed, r.hash, r.status,
                                 r.error.empty() ? "" : " — " + r.error);
-  if (!problems.empty()) md += "\nRuns without a result:\n\n" + problems;
+  return problems.empty() ? "" : "\nRuns without a result:\n\n" + problems;
+}
+
+/// report.csv: one row per group.
+std::string groups_csv(const SweepReport& report) {
+  std::string csv;
+  for (const auto& a : report.axes) csv += a + ",";
+  csv += "seeds_ok,final_target_mean,final_target_std,zero_shot_mean,zero_shot_std,seconds_mean,forward_mean,"
+         "backward_mean\n";
+  for (const auto& g : report.groups) {
+    for (const auto& a : report.axes) csv += "\"" + (g.point.count(a) ? unquote(g.point.at(a)) : "") + "\",";
+    csv += fmt::format("{},{},{},{},{},{},{},{}\n", g.final_target.n, csv_num(g.final_target.mean),
+                       csv_num(g.final_target.std), csv_num(g.zero_shot.mean), csv_num(g.zero_shot.std),
+                       csv_num(g.seconds.mean), csv_num(g.forward.mean), csv_num(g.backward.mean));
+  }
+  return csv;
+}
+
+/// stages.csv: target accuracy per group and stage.
+std::string stages_csv(const SweepReport& report) {
+  std::string csv = "group,stage,target_mean,target_std,n\n";
+  for (const auto& g : report.groups)
+    for (std::size_t k = 0; k < g.stage_target.size(); ++k)
+      csv += fmt::format("\"{}\",{},{},{},{}\n", g.label, k, csv_num(g.stage_target[k].mean),
+                         csv_num(g.stage_target[k].std), g.stage_target[k].n);
+  return csv;
+}
+
+json group_json(const ResultGroup& g) {
+  json jg = {{"point", json::object()},
+             {"label", g.label},
+             {"final_target_accuracy", mean_std_json(g.final_target)},
+             {"zero_shot_target_accuracy", mean_std_json(g.zero_shot)},
+             {"seconds", mean_std_json(g.seconds)},
+             {"forward_passes", mean_std_json(g.forward)},
+             {"backward_passes", mean_std_json(g.backward)},
+             {"stage_target_accuracy", json::array()},
+             {"runs", json::array()}};
+  for (const auto& [k, v] : g.point) jg["point"][k] = unquote(v);
+  for (const auto& st : g.stage_target) jg["stage_target_accuracy"].push_back(mean_std_json(st));
+  for (const auto& r : g.runs)
+    jg["runs"].push_back({{"hash", r.hash}, {"seed", r.seed}, {"status", r.status}, {"error", r.error},
+                          {"final_target_accuracy", r.final_target ? json(*r.final_target) : json(nullptr)}});
+  return jg;
+}
+
+/// report.json: the axes and every group with its runs.
+std::string report_json(const SweepReport& report) {
+  json j = {{"axes", report.axes}, {"groups", json::array()}};
+  for (const auto& g : report.groups) j["groups"].push_back(group_json(g));
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+std::string write_report(const std::string& dir, const SweepReport& report) {
+  std::string md = "# Sweep report\n\n" + markdown_groups(report) + markdown_stages(report) + markdown_problems(report);
   md += "\n" + plot(dir, report) + "\n";
   atomic_write(dir + "/report.md", md);
-  atomic_write(dir + "/report.csv", csv);
-  atomic_write(dir + "/stages.csv", stages_csv);
-  atomic_write(dir + "/report.json", j.dump(2) + "\n");
+  atomic_write(dir + "/report.csv", groups_csv(report));
+  atomic_write(dir + "/stages.csv", stages_csv(report));
+  atomic_write(dir + "/report.json", report_json(report));
   return md;
 }
 

@@ -54,7 +54,7 @@ namespace {
 class Interpolation : public ShiftGenerator {
  public:
   explicit Interpolation(const Params& p)
-      : p_(p), endpoints_(make_endpoints(p, "interpolation")), by_transport_(p.text("pairing") == "ot") {}
+      : endpoints_(make_endpoints(p, "interpolation")), by_transport_(p.text("pairing") == "ot") {}
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
     // The endpoints' source and target as they would make them.
@@ -83,7 +83,6 @@ class Interpolation : public ShiftGenerator {
   }
 
  private:
-  Params p_;
   std::unique_ptr<ShiftGenerator> endpoints_;
   bool by_transport_;
 };

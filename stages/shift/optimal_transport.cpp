@@ -91,9 +91,27 @@ class TransportSimplex {
   /// Which way a node's pred arc points: node → parent or parent → node.
   enum Direction : std::uint8_t { kUp, kDown };
 
+  /// One allocation of the starting flow: mass from source i to target j.
+  struct Cell {
+    int i, j;
+    double mass;
+  };
+  /// The arc whose flow falls to zero first around a pivot's cycle.
+  struct Leaving {
+    double delta;           ///< the flow that enters along the cycle
+    int node;               ///< the node whose pred arc leaves
+    bool on_source_side;    ///< on the path from the apex down to the entering arc's source
+  };
+
   void build_initial_tree(const std::vector<double>& a, const std::vector<double>& b);
+  std::vector<Cell> row_minimum_flow(const std::vector<double>& a, const std::vector<double>& b) const;
+  void hang_forest(const std::vector<Cell>& cells);
   std::int64_t find_entering_arc();
   void pivot(std::int64_t entering);
+  int apex_of(int x, int y) const;
+  Leaving leaving_arc(int source, int target, int apex) const;
+  void rehang(std::int64_t entering, int source, int target, const Leaving& leaving);
+  void shift_potentials(int top, double shift);
   void recompute_potentials();
   /// Tree arcs have zero reduced cost C + π(arc source) − π(arc target): x's potential from its parent's.
   double potential_from_parent(int x) const {
@@ -163,6 +181,12 @@ void TransportSimplex::attach(int x, int parent) {
 }
 
 void TransportSimplex::build_initial_tree(const std::vector<double>& a, const std::vector<double>& b) {
+  hang_forest(row_minimum_flow(a, b));
+  recompute_potentials();  // and the depths
+}
+
+std::vector<TransportSimplex::Cell> TransportSimplex::row_minimum_flow(const std::vector<double>& a,
+                                                                       const std::vector<double>& b) const {
   // A starting flow by the row-minimum rule: each source in turn sends what it has to its
   // cheapest targets that still lack mass: a cost-aware start, where the classical all-
   // artificial tree ignores costs and must first pivot every artificial arc out. Every
@@ -173,10 +197,6 @@ void TransportSimplex::build_initial_tree(const std::vector<double>& a, const st
   for (double w : b) sum_b += w;
   std::vector<double> row_left(a), column_left(b);
   for (double& w : column_left) w *= sum_a / sum_b;  // balance the two to rounding
-  struct Cell {
-    int i, j;
-    double mass;
-  };
   std::vector<Cell> cells;
   cells.reserve(static_cast<std::size_t>(n_ + m_));
   for (int i = 0; i < n_; ++i) {
@@ -198,7 +218,10 @@ void TransportSimplex::build_initial_tree(const std::vector<double>& a, const st
       }
     }
   }
+  return cells;
+}
 
+void TransportSimplex::hang_forest(const std::vector<Cell>& cells) {
   // The cells incident to each node (compressed rows).
   const int nodes = n_ + m_;
   std::vector<int> first_cell(static_cast<std::size_t>(nodes) + 1, 0);
@@ -239,7 +262,6 @@ void TransportSimplex::build_initial_tree(const std::vector<double>& a, const st
       }
     }
   }
-  recompute_potentials();  // and the depths
 }
 
 void TransportSimplex::recompute_potentials() {
@@ -293,54 +315,56 @@ void TransportSimplex::pivot(std::int64_t entering) {
   const int source = static_cast<int>(entering / m_), target = n_ + static_cast<int>(entering % m_);
   // The cycle: the entering arc source → target, then the tree path from target up to the
   // apex (the nearest common ancestor) and down to source. Flow grows along it.
-  int x = source, y = target;
+  const int apex = apex_of(source, target);
+  const Leaving leaving = leaving_arc(source, target, apex);
+  if (leaving.delta > 0) {
+    for (int u = source; u != apex; u = parent_[u]) flow_[u] += direction_[u] == kUp ? -leaving.delta : leaving.delta;
+    for (int u = target; u != apex; u = parent_[u]) flow_[u] += direction_[u] == kDown ? -leaving.delta : leaving.delta;
+  }
+  const double reduced = cost_[entering] + pi_[source] - pi_[target];
+  rehang(entering, source, target, leaving);
+  // The re-hung subtree keeps its own arcs, so its potentials all move by one shift: the one
+  // that zeroes the entering arc's reduced cost.
+  shift_potentials(leaving.on_source_side ? source : target, leaving.on_source_side ? -reduced : reduced);
+}
+
+int TransportSimplex::apex_of(int x, int y) const {
   while (depth_[x] > depth_[y]) x = parent_[x];
   while (depth_[y] > depth_[x]) y = parent_[y];
   while (x != y) {
     x = parent_[x];
     y = parent_[y];
   }
-  const int apex = x;
+  return x;
+}
 
-  // Leaving arc (Cunningham's rule): of the arcs whose flow falls by the least, the last one
-  // met when walking the cycle apex → source → target → apex. Down to source the flow of
-  // up-pointing arcs falls (walked here from source up: strict < keeps the one nearest
-  // source); up from target that of down-pointing arcs (<= keeps the one nearest the apex).
-  double delta = kInfinity;
-  int leaving = kNone;  // the node whose pred arc leaves
-  bool leaving_on_source_side = false;
+TransportSimplex::Leaving TransportSimplex::leaving_arc(int source, int target, int apex) const {
+  // Cunningham's rule: of the arcs whose flow falls by the least, the last one met when
+  // walking the cycle apex → source → target → apex. Down to source the flow of up-pointing
+  // arcs falls (walked here from source up: strict < keeps the one nearest source); up from
+  // target that of down-pointing arcs (<= keeps the one nearest the apex).
+  Leaving l{kInfinity, kNone, false};
   for (int u = source; u != apex; u = parent_[u])
-    if (direction_[u] == kUp && flow_[u] < delta) {
-      delta = flow_[u];
-      leaving = u;
-      leaving_on_source_side = true;
-    }
+    if (direction_[u] == kUp && flow_[u] < l.delta) l = {flow_[u], u, true};
   for (int u = target; u != apex; u = parent_[u])
-    if (direction_[u] == kDown && flow_[u] <= delta) {
-      delta = flow_[u];
-      leaving = u;
-      leaving_on_source_side = false;
-    }
+    if (direction_[u] == kDown && flow_[u] <= l.delta) l = {flow_[u], u, false};
   // Every cycle of a bipartite graph walks some arc backwards, so this cannot happen.
-  if (leaving == kNone) throw std::logic_error("exact_emd: a pivot cycle with no blocking arc");
+  if (l.node == kNone) throw std::logic_error("exact_emd: a pivot cycle with no blocking arc");
+  return l;
+}
 
-  if (delta > 0) {
-    for (int u = source; u != apex; u = parent_[u]) flow_[u] += direction_[u] == kUp ? -delta : delta;
-    for (int u = target; u != apex; u = parent_[u]) flow_[u] += direction_[u] == kDown ? -delta : delta;
-  }
-
+void TransportSimplex::rehang(std::int64_t entering, int source, int target, const Leaving& leaving) {
   // The subtree below the leaving arc holds u_in, the entering arc's end on its side. It
   // re-hangs from the other end, v_in: the path u_in … leaving reverses, each node taking the
   // arc (and flow) that joined it to its old child on that path.
-  const int u_in = leaving_on_source_side ? source : target;
-  const int v_in = leaving_on_source_side ? target : source;
-  const double reduced = cost_[entering] + pi_[source] - pi_[target];
-  if (pred_arc_[leaving] != kArtificial) in_tree_[pred_arc_[leaving]] = 0;
+  const int u_in = leaving.on_source_side ? source : target;
+  const int v_in = leaving.on_source_side ? target : source;
+  if (pred_arc_[leaving.node] != kArtificial) in_tree_[pred_arc_[leaving.node]] = 0;
   in_tree_[entering] = 1;
   int node = u_in, new_parent = v_in;
   std::int64_t arc = entering;
-  Direction direction = leaving_on_source_side ? kUp : kDown;  // source → target, seen from u_in
-  double flow = delta;
+  Direction direction = leaving.on_source_side ? kUp : kDown;  // source → target, seen from u_in
+  double flow = leaving.delta;
   for (;;) {
     const int old_parent = parent_[node];
     const std::int64_t old_arc = pred_arc_[node];
@@ -351,18 +375,18 @@ void TransportSimplex::pivot(std::int64_t entering) {
     pred_arc_[node] = arc;
     direction_[node] = direction;
     flow_[node] = flow;
-    if (node == leaving) break;
+    if (node == leaving.node) break;
     new_parent = node;
     arc = old_arc;
     direction = old_direction == kUp ? kDown : kUp;
     flow = old_flow;
     node = old_parent;
   }
+}
 
-  // The re-hung subtree keeps its own arcs, so its potentials all move by one shift: the one
-  // that zeroes the entering arc's reduced cost. Its depths follow the new parents.
-  const double shift = leaving_on_source_side ? -reduced : reduced;
-  stack_.assign(1, u_in);
+void TransportSimplex::shift_potentials(int top, double shift) {
+  // top's subtree: potentials by `shift`, depths from the new parents.
+  stack_.assign(1, top);
   while (!stack_.empty()) {
     const int z = stack_.back();
     stack_.pop_back();
@@ -472,6 +496,40 @@ TransportPlan exact_emd_uniform(int n, int m, const std::vector<double>& cost) {
                    std::vector<double>(static_cast<std::size_t>(m), 1.0 / m), cost);
 }
 
+namespace {
+
+/// K = −C/reg once, and its transpose, so that column updates also run along rows.
+void log_kernels(const std::vector<double>& cost, int n, int m, double reg, std::vector<double>& kernel,
+                 std::vector<double>& kernel_t) {
+  kernel.resize(cost.size());
+  kernel_t.resize(cost.size());
+  tbb::parallel_for(tbb::blocked_range<int>(0, n), [&](const tbb::blocked_range<int>& range) {
+    for (int i = range.begin(); i != range.end(); ++i)
+      for (int j = 0; j < m; ++j) {
+        const double k = -cost[std::int64_t(i) * m + j] / reg;
+        kernel[std::int64_t(i) * m + j] = k;
+        kernel_t[std::int64_t(j) * n + i] = k;
+      }
+  });
+}
+
+/// The plan's entries P_ij = exp(K_ij + α_i + β_j) above the smallest kept mass, and its cost.
+void add_sinkhorn_entries(const std::vector<double>& kernel, const std::vector<double>& cost,
+                          const std::vector<double>& alpha, const std::vector<double>& beta, TransportPlan& plan) {
+  const int n = static_cast<int>(alpha.size()), m = static_cast<int>(beta.size());
+  for (int i = 0; i < n; ++i) {
+    const double* k = kernel.data() + std::int64_t(i) * m;
+    for (int j = 0; j < m; ++j) {
+      const double mass = std::exp(k[j] + alpha[i] + beta[j]);
+      if (mass < kSmallestSinkhornMass) continue;
+      plan.entries.push_back({i, j, mass});
+      plan.cost += mass * cost[std::int64_t(i) * m + j];
+    }
+  }
+}
+
+}  // namespace
+
 TransportPlan sinkhorn_log(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& cost,
                            double reg, int max_iter, double tol) {
   check_problem("sinkhorn_log", a, b, cost);
@@ -481,16 +539,8 @@ TransportPlan sinkhorn_log(const std::vector<double>& a, const std::vector<doubl
     throw std::invalid_argument("sinkhorn_log: max_iter = " + std::to_string(max_iter) + " must be at least 1");
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
 
-  // K = −C/reg once, and its transpose, so that column updates also run along rows.
-  std::vector<double> kernel(cost.size()), kernel_t(cost.size());
-  tbb::parallel_for(tbb::blocked_range<int>(0, n), [&](const tbb::blocked_range<int>& range) {
-    for (int i = range.begin(); i != range.end(); ++i)
-      for (int j = 0; j < m; ++j) {
-        const double k = -cost[std::int64_t(i) * m + j] / reg;
-        kernel[std::int64_t(i) * m + j] = k;
-        kernel_t[std::int64_t(j) * n + i] = k;
-      }
-  });
+  std::vector<double> kernel, kernel_t;
+  log_kernels(cost, n, m, reg, kernel, kernel_t);
 
   // The plan is P_ij = exp(K_ij + α_i + β_j); each half-iteration fits one marginal exactly.
   std::vector<double> log_a(a.size()), log_b(b.size());
@@ -518,15 +568,7 @@ TransportPlan sinkhorn_log(const std::vector<double>& a, const std::vector<doubl
     ++iterations;
   }
 
-  for (int i = 0; i < n; ++i) {
-    const double* k = kernel.data() + std::int64_t(i) * m;
-    for (int j = 0; j < m; ++j) {
-      const double mass = std::exp(k[j] + alpha[i] + beta[j]);
-      if (mass < kSmallestSinkhornMass) continue;
-      plan.entries.push_back({i, j, mass});
-      plan.cost += mass * cost[std::int64_t(i) * m + j];
-    }
-  }
+  add_sinkhorn_entries(kernel, cost, alpha, beta, plan);
   plan.u.resize(a.size());
   plan.v.resize(b.size());
   for (int i = 0; i < n; ++i) plan.u[i] = reg * alpha[i];

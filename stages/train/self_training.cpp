@@ -2,8 +2,7 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
-
+#include "core/stopwatch.h"
 #include "stages/eval/evaluator.h"
 #include "stages/models/head_view.h"
 #include "stages/optim/optimizer.h"
@@ -13,10 +12,6 @@
 namespace gda {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 void fill(StageRecord& r, const TrainResult& t) {
   r.loss = t.mean_loss;
   r.passes = t.passes;
@@ -25,7 +20,7 @@ void fill(StageRecord& r, const TrainResult& t) {
 }  // namespace
 
 StageRecord train_on_source(Model& model, const Domain& source, const StageSettings& s, Rng& rng) {
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::now();
   StageRecord r;
   r.stage = 0;
   r.domain = source.name;
@@ -42,7 +37,7 @@ StageRecord train_on_source(Model& model, const Domain& source, const StageSetti
 ModelPtr self_train(const Model& teacher, const Model& source, const Domain& domain,
                     const torch::Tensor& next_x,
                     const StageSettings& s, Rng& rng, StageRecord& r) {
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::now();
   auto student = teacher.clone_model();
   auto logits = predict_logits(*student, domain.x, s.inference_batch);
   auto pl = confident_pseudo_labels(logits, s.drop_fraction);

@@ -35,6 +35,12 @@ struct StageRecord {
   std::vector<DomainAccuracy> accuracies;  ///< per evaluated domain, in path order
 
   std::optional<double> accuracy_of(const std::string& domain) const;
+  /// By position in `accuracies` (path order, as evaluation fills it): the target is the
+  /// last domain of the path and always evaluated; the source and the intermediates are
+  /// there only when every domain is evaluated.
+  std::optional<double> target_accuracy() const;
+  std::optional<double> source_accuracy() const;
+  std::optional<double> mean_intermediate_accuracy() const;
 };
 
 }  // namespace gda

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/stopwatch.h"
 #include "stages/shift/optimal_transport.h"
 
 namespace {
@@ -108,9 +109,6 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void run_size(const Options& options, int n) {
   // The points of one size depend on the seed and the size alone.
@@ -122,14 +120,14 @@ void run_size(const Options& options, int n) {
     write_floats(std::filesystem::path(options.dump_dir) / ("y_" + std::to_string(n) + ".f32"), y);
   }
 
-  auto start = std::chrono::steady_clock::now();
+  auto start = gda::Clock::now();
   const std::vector<double> cost = gda::squared_euclidean_cost(x.data(), n, y.data(), n, options.dim);
-  std::printf("n=%d dim=%d solver=cost time_s=%.4f\n", n, options.dim, seconds_since(start));
+  std::printf("n=%d dim=%d solver=cost time_s=%.4f\n", n, options.dim, gda::seconds_since(start));
 
-  start = std::chrono::steady_clock::now();
+  start = gda::Clock::now();
   const gda::TransportPlan exact = gda::exact_emd_uniform(n, n, cost);
   std::printf("n=%d dim=%d solver=emd time_s=%.4f cost=%.12g iterations=%lld converged=%d\n", n, options.dim,
-              seconds_since(start), exact.cost, static_cast<long long>(exact.iterations), int(exact.converged));
+              gda::seconds_since(start), exact.cost, static_cast<long long>(exact.iterations), int(exact.converged));
   std::fflush(stdout);
 
   if (!options.sinkhorn) return;
@@ -138,11 +136,11 @@ void run_size(const Options& options, int n) {
   std::vector<double> scaled(cost);
   for (double& c : scaled) c /= largest;
   const std::vector<double> masses(static_cast<std::size_t>(n), 1.0 / n);
-  start = std::chrono::steady_clock::now();
+  start = gda::Clock::now();
   const gda::TransportPlan entropic =
       gda::sinkhorn_log(masses, masses, scaled, options.reg, options.sinkhorn_iterations, 1e-9);
   std::printf("n=%d dim=%d solver=sinkhorn reg=%g time_s=%.4f cost=%.12g iterations=%lld converged=%d\n", n,
-              options.dim, options.reg, seconds_since(start), entropic.cost * largest,
+              options.dim, options.reg, gda::seconds_since(start), entropic.cost * largest,
               static_cast<long long>(entropic.iterations), int(entropic.converged));
   std::fflush(stdout);
 }

@@ -1,0 +1,18 @@
+#pragma once
+// Child processes without a shell: arguments go to the program as they are, so paths with
+// spaces, quotes or semicolons are just paths.
+#include <string>
+#include <vector>
+
+namespace gda {
+
+/// Runs argv[0] (found on PATH when it has no '/') with the arguments argv[1…], in `cwd`
+/// ("" = this process's directory), its stdout and stderr into the file `output` (created
+/// or truncated; "" = /dev/null). Waits for it; returns its exit status, 128 + the signal
+/// that ended it, or 127 when it could not be started.
+int run_process(const std::vector<std::string>& argv, const std::string& cwd = "", const std::string& output = "");
+
+/// Whether `program` is an executable file in a folder of PATH.
+bool on_path(const std::string& program);
+
+}  // namespace gda
