@@ -84,18 +84,8 @@ std::vector<SectionSchema> make_schema() {
                           "(ignored when name is itself a base optimizer)")},
                     "name"};
   opt.choices = [] { return optimizer_registry().names(); };
-  opt.component_keys = [](const std::string& chosen, const std::string& base) {
-    ParamSpecs keys = base_optimizer_registry().get(base_optimizer_registry().find(chosen) ? chosen : base).params;
-    if (!base_optimizer_registry().find(chosen))
-      for (const auto& k : optimizer_registry().get(chosen).params) keys.push_back(k);
-    return keys;
-  };
-  opt.component_rules = [](const std::string& chosen, const std::string& base) {
-    ParamRules rules = base_optimizer_registry().get(base_optimizer_registry().find(chosen) ? chosen : base).rules;
-    if (!base_optimizer_registry().find(chosen))
-      for (const auto& r : optimizer_registry().get(chosen).rules) rules.push_back(r);
-    return rules;
-  };
+  opt.component_keys = optimizer_keys;
+  opt.component_rules = optimizer_rules;
   s.push_back(opt);
   s.push_back({"evaluation", "what is measured after every stage",
                {text("domains", "all",
