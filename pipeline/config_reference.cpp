@@ -65,6 +65,21 @@ std::string component_keys(const SectionSchema& section) {
 
 }  // namespace
 
+std::string optimizer_table_markdown() {
+  std::string s = "| name | what it is | passes per step | keys (default) |\n| --- | --- | --- | --- |\n";
+  auto row = [&](const OptimizerRegistry::Entry& e) {
+    std::string keys;
+    for (const auto& k : e.params)
+      keys += (keys.empty() ? "" : ", ") + k.name + " " + value_to_string(k.default_value);
+    s += fmt::format("| `{}` | {} | {} | {} |\n", e.name, escape(e.summary), escape(e.cost), escape(keys));
+  };
+  for (const auto* e : optimizer_registry().all())
+    if (is_base_optimizer(e->name)) row(*e);
+  for (const auto* e : optimizer_registry().all())
+    if (!is_base_optimizer(e->name)) row(*e);
+  return s;
+}
+
 std::string config_reference_markdown() {
   std::string s =
       "# Config reference\n\n"
