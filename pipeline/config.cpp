@@ -142,8 +142,7 @@ class Validator {
       std::string name = chosen(s, t, s.chooser, names, def);
       std::string base = "adam";
       if (s.name == "optimizer") {
-        auto bases = base_optimizer_registry().names();
-        base = chosen(s, t, "base", bases, "adam");
+        base = chosen(s, t, "base", base_optimizer_names(), "adam");
       } else if (s.name == "shift" && !name.empty() && composes_endpoints(name)) {
         // A generator that mixes two others' domains (interpolation) takes the keys of the
         // generator it names as shift.endpoints too.
@@ -189,7 +188,7 @@ class Validator {
       p.set(key, *v);
       given[key] = origin(full, node);
     }
-    if (s.name == "optimizer" && base_optimizer_registry().find(p.text("name")))
+    if (s.name == "optimizer" && is_base_optimizer(p.text("name")))
       p.set("base", p.text("name"));
     check_rules(s, s.rules, p, given);
     if (!chosen_name.empty() && s.component_rules) check_rules(s, s.component_rules(chosen_name, chosen_base), p, given);

@@ -51,14 +51,34 @@ std::string component_keys(const SectionSchema& section) {
   std::string s =
       "\n### Base optimizers\nWith `name` set to a base optimizer, it is used plainly; otherwise `base` "
       "names the base under the variant. The base's keys join the section.\n";
-  s += components(base_optimizer_registry(), n, "name");
+  for (const auto* e : optimizer_registry().all())
+    if (is_base_optimizer(e->name)) {
+      auto base = *e;
+      base.cost.clear();  // as a base its passes are the variant's: the section states none
+      s += component(base, n, "name");
+    }
   s += "\n### Sharpness-aware variants\nEach adds its own keys to those of its base.\n";
   for (const auto* e : optimizer_registry().all())
-    if (!base_optimizer_registry().find(e->name)) s += component(*e, n, "name");
+    if (!is_base_optimizer(e->name)) s += component(*e, n, "name");
   return s;
 }
 
 }  // namespace
+
+std::string optimizer_table_markdown() {
+  std::string s = "| name | what it is | passes per step | keys (default) |\n| --- | --- | --- | --- |\n";
+  auto row = [&](const OptimizerRegistry::Entry& e) {
+    std::string keys;
+    for (const auto& k : e.params)
+      keys += (keys.empty() ? "" : ", ") + k.name + " " + value_to_string(k.default_value);
+    s += fmt::format("| `{}` | {} | {} | {} |\n", e.name, escape(e.summary), escape(e.cost), escape(keys));
+  };
+  for (const auto* e : optimizer_registry().all())
+    if (is_base_optimizer(e->name)) row(*e);
+  for (const auto* e : optimizer_registry().all())
+    if (!is_base_optimizer(e->name)) row(*e);
+  return s;
+}
 
 std::string config_reference_markdown() {
   std::string s =

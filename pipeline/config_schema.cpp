@@ -22,100 +22,130 @@ SectionSchema component_section(std::string name, std::string doc, ParamSpecs ke
   return s;
 }
 
-std::vector<SectionSchema> make_schema() {
-  std::vector<SectionSchema> s;
-  s.push_back({"", "top-level keys",
-               {integer("seed", 0, "seed of every random draw of the run (data order, angles, init, dropout)", 0),
-                integer("threads", 2, "threads for the run: LibTorch intra-op threads and the TBB arena", 1, 256)},
-               ""});
-  s.push_back(component_section(
+// Upper bounds keep every count within what the code's int arithmetic and memory can hold,
+// so a typo of a few digits is refused here instead of overflowing or allocating without end.
+constexpr double kMaxEpochs = 1e5, kMaxBatch = 1 << 20, kMaxSamples = 1e9, kMaxDomains = 1e4;
+
+SectionSchema top_level_section() {
+  return {"", "top-level keys",
+          {integer("seed", 0, "seed of every random draw of the run (data order, angles, init, dropout)", 0),
+           integer("threads", 2, "threads for the run: LibTorch intra-op threads and the TBB arena", 1, 256)},
+          ""};
+}
+
+SectionSchema data_section() {
+  return component_section(
       "data", "the dataset and how its shuffled examples are cut into source, intermediate pool and target",
       {text("name", "mnist", "registered dataset (gda list datasets)"),
-       integer("source_size", 2000, "labelled source examples (the first ones after shuffling)", 1),
-       integer("intermediate_size", 7000, "examples the intermediate domains are made from (the next ones)", 0),
-       integer("target_size", 1000, "target examples (the last ones)", 1),
+       integer("source_size", 2000, "labelled source examples (the first ones after shuffling)", 1, kMaxSamples),
+       integer("intermediate_size", 7000, "examples the intermediate domains are made from (the next ones)", 0,
+               kMaxSamples),
+       integer("target_size", 1000, "target examples (the last ones)", 1, kMaxSamples),
        flag("shuffle", true,
             "shuffle before cutting; false keeps the dataset's order (sorted CSV, domain folders: the order "
             "is the shift; use shift.generator = \"ordered\")")},
-      "name", &dataset_registry));
-  s.push_back(component_section(
+      "name", &dataset_registry);
+}
+
+/// The generator's keys and rules, and those of the generator it takes its endpoints from.
+SectionSchema shift_section() {
+  SectionSchema s = component_section(
       "shift", "how the intermediate and target domains are made",
       {text("generator", "rotation", "registered shift generator (gda list generators)"),
-       integer("T", 10, "number of intermediate domains; 0 = zero-shot (no adaptation)", 0)},
-      "generator", &generator_registry));
-  s.back().component_keys = [](const std::string& chosen, const std::string& endpoints) {
-    ParamSpecs keys = generator_registry().get(chosen).params;
+       integer("T", 10, "number of intermediate domains; 0 = zero-shot (no adaptation)", 0, kMaxDomains)},
+      "generator", &generator_registry);
+  auto with_endpoints = [](const std::string& chosen, const std::string& endpoints) {
+    std::vector<const GeneratorRegistry::Entry*> entries = {&generator_registry().get(chosen)};
     if (composes_endpoints(chosen) && endpoints != chosen && generator_registry().find(endpoints))
-      for (const auto& k : generator_registry().get(endpoints).params) keys.push_back(k);
+      entries.push_back(&generator_registry().get(endpoints));
+    return entries;
+  };
+  s.component_keys = [with_endpoints](const std::string& chosen, const std::string& endpoints) {
+    ParamSpecs keys;
+    for (const auto* e : with_endpoints(chosen, endpoints)) keys.insert(keys.end(), e->params.begin(), e->params.end());
     return keys;
   };
-  s.back().component_rules = [](const std::string& chosen, const std::string& endpoints) {
-    ParamRules rules = generator_registry().get(chosen).rules;
-    if (composes_endpoints(chosen) && endpoints != chosen && generator_registry().find(endpoints))
-      for (const auto& r : generator_registry().get(endpoints).rules) rules.push_back(r);
+  s.component_rules = [with_endpoints](const std::string& chosen, const std::string& endpoints) {
+    ParamRules rules;
+    for (const auto* e : with_endpoints(chosen, endpoints)) rules.insert(rules.end(), e->rules.begin(), e->rules.end());
     return rules;
   };
-  s.push_back(component_section("model", "the classifier",
-                                {text("name", "cnn", "registered model (gda list models)")}, "name",
-                                &model_registry));
-  s.push_back({"source", "supervised training on the labelled source domain",
-               {integer("epochs", 10, "epochs on the source domain", 0),
-                integer("batch_size", 128, "minibatch size", 2),
-                text("optimizer", "adam",
-                     "optimizer of source training: a base optimizer (adam, adamw, sgd) with the "
-                     "lr and weight_decay below and its other defaults, so every [optimizer] under "
-                     "study starts from the same source model; or \"same\": the full [optimizer] section",
-                     {"adam", "adamw", "sgd", "same"}),
-                positive("lr", 1e-3, "learning rate of source training (unless optimizer = \"same\")"),
-                real("weight_decay", 1e-4, "weight decay of source training (unless optimizer = \"same\")", 0.0)},
-               ""});
-  s.push_back({"adaptation", "gradual self-training through the intermediate domains, then the target",
-               {integer("epochs", 5, "epochs of the student on each domain's pseudo-labels", 0),
-                integer("batch_size", 128, "minibatch size", 2),
-                real("drop_fraction", 0.1,
-                     "fraction of least-confident pseudo-labels dropped (confidence = max logit - min logit)",
-                     0.0, 1.0)},
-               ""});
-  s.back().keys.back().max_exclusive = true;
-  SectionSchema opt{"optimizer", "the optimizer under study, at every adaptation stage",
-                    {text("name", "adam", "registered optimizer (gda list optimizers)"),
-                     text("base", "adam",
-                          "base optimizer of a sharpness-aware variant: sgd, adam or adamw "
-                          "(ignored when name is itself a base optimizer)")},
-                    "name"};
-  opt.choices = [] { return optimizer_registry().names(); };
-  opt.component_keys = [](const std::string& chosen, const std::string& base) {
-    ParamSpecs keys = base_optimizer_registry().get(base_optimizer_registry().find(chosen) ? chosen : base).params;
-    if (!base_optimizer_registry().find(chosen))
-      for (const auto& k : optimizer_registry().get(chosen).params) keys.push_back(k);
-    return keys;
-  };
-  opt.component_rules = [](const std::string& chosen, const std::string& base) {
-    ParamRules rules = base_optimizer_registry().get(base_optimizer_registry().find(chosen) ? chosen : base).rules;
-    if (!base_optimizer_registry().find(chosen))
-      for (const auto& r : optimizer_registry().get(chosen).rules) rules.push_back(r);
-    return rules;
-  };
-  s.push_back(opt);
-  s.push_back({"evaluation", "what is measured after every stage",
-               {text("domains", "all",
-                     "\"all\": accuracy on source, every intermediate domain and target; "
-                     "\"target\": target only (what the public GDA code measures)",
-                     {"all", "target"}),
-                integer("batch_size", 1000, "inference batch size", 1)},
-               ""});
-  s.push_back({"output", "where results go",
-               {text("dir", "runs", "parent directory of run directories (relative to the working directory)"),
-                text("name", "", "run directory name (one folder inside dir); empty = <config file stem>-seed<seed>")},
-               ""});
-  s.back().rules = {{{"name"}, [](const Params& p) {
-                       const std::string& n = p.text("name");
-                       if (n.find('/') != std::string::npos || n == "." || n == "..")
-                         return std::string("the run directory must be one folder inside output.dir, not a path; "
-                                            "use output.dir for where it goes, or --out DIR");
-                       return std::string();
-                     }}};
   return s;
+}
+
+SectionSchema source_section() {
+  return {"source", "supervised training on the labelled source domain",
+          {integer("epochs", 10, "epochs on the source domain", 0, kMaxEpochs),
+           integer("batch_size", 128, "minibatch size", 2, kMaxBatch),
+           text("optimizer", "adam",
+                "optimizer of source training: a base optimizer (adam, adamw, sgd) with the "
+                "lr and weight_decay below and its other defaults, so every [optimizer] under "
+                "study starts from the same source model; or \"same\": the full [optimizer] section",
+                {"adam", "adamw", "sgd", "same"}),
+           positive("lr", 1e-3, "learning rate of source training (unless optimizer = \"same\")"),
+           real("weight_decay", 1e-4, "weight decay of source training (unless optimizer = \"same\")", 0.0)},
+          ""};
+}
+
+SectionSchema adaptation_section() {
+  SectionSchema s{"adaptation", "gradual self-training through the intermediate domains, then the target",
+                  {integer("epochs", 5, "epochs of the student on each domain's pseudo-labels", 0, kMaxEpochs),
+                   integer("batch_size", 128, "minibatch size", 2, kMaxBatch),
+                   real("drop_fraction", 0.1,
+                        "fraction of least-confident pseudo-labels dropped (confidence = max logit - min logit)",
+                        0.0, 1.0)},
+                  ""};
+  s.keys.back().max_exclusive = true;
+  return s;
+}
+
+SectionSchema optimizer_section() {
+  SectionSchema s{"optimizer", "the optimizer under study, at every adaptation stage",
+                  {text("name", "adam", "registered optimizer (gda list optimizers)"),
+                   text("base", "adam",
+                        "base optimizer of a sharpness-aware variant: sgd, adam or adamw "
+                        "(ignored when name is itself a base optimizer)")},
+                  "name"};
+  s.choices = [] { return optimizer_registry().names(); };
+  s.component_keys = optimizer_keys;
+  s.component_rules = optimizer_rules;
+  return s;
+}
+
+SectionSchema evaluation_section() {
+  return {"evaluation", "what is measured after every stage",
+          {text("domains", "all",
+                "\"all\": accuracy on source, every intermediate domain and target; "
+                "\"target\": target only (what the public GDA code measures)",
+                {"all", "target"}),
+           integer("batch_size", 1000, "inference batch size", 1, kMaxBatch)},
+          ""};
+}
+
+SectionSchema output_section() {
+  SectionSchema s{"output", "where results go",
+                  {text("dir", "runs", "parent directory of run directories (relative to the working directory)"),
+                   text("name", "", "run directory name (one folder inside dir); empty = <config file stem>-seed<seed>")},
+                  ""};
+  s.rules = {{{"name"}, [](const Params& p) {
+                const std::string& n = p.text("name");
+                if (n.find('/') != std::string::npos || n == "." || n == "..")
+                  return std::string("the run directory must be one folder inside output.dir, not a path; "
+                                     "use output.dir for where it goes, or --out DIR");
+                return std::string();
+              }}};
+  return s;
+}
+
+SectionSchema model_section() {
+  return component_section("model", "the classifier", {text("name", "cnn", "registered model (gda list models)")},
+                           "name", &model_registry);
+}
+
+/// The sections in the order docs/CONFIG.md lists them.
+std::vector<SectionSchema> make_schema() {
+  return {top_level_section(), data_section(),      shift_section(),      model_section(), source_section(),
+          adaptation_section(), optimizer_section(), evaluation_section(), output_section()};
 }
 
 }  // namespace

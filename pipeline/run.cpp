@@ -101,7 +101,7 @@ DataSplit split_data(const Dataset& all, const Params& data, std::uint64_t seed)
 Params source_optimizer(const Params& source, const Params& optimizer) {
   const std::string& name = source.text("optimizer");
   if (name == "same") return optimizer;
-  Params p = Params::defaults(base_optimizer_registry().get(name).params);
+  Params p = Params::defaults(optimizer_keys(name, name));
   p.set("name", name);
   p.set("base", name);
   p.set("lr", source.real("lr"));

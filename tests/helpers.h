@@ -32,22 +32,44 @@ inline torch::Tensor half_squared_error(const torch::Tensor& out, const torch::T
   return 0.5 * (out - target).pow(2).sum(1);
 }
 
+/// The batch a step sees, made for a model.
+using BatchOf = std::function<StepContext(Model&)>;
+
 /// A context on the quadratic: one sample x = [2, 1], target 0.
 inline StepContext quadratic_context(Model& m) {
   return StepContext(m, torch::tensor({{2.0f, 1.0f}}), torch::zeros({1, 2}), {}, half_squared_error);
 }
 
-/// An optimizer on the quadratic from w = w0 (default [1, 1]); step() returns the step's passes.
-struct QuadraticStepper {
-  explicit QuadraticStepper(Params p, std::vector<float> w0 = {1, 1})
-      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    opt->step(ctx);
+/// Two samples x = [2, 1] and [0, 2], targets 0: on ElementwiseModel per-sample gradients
+/// [4·w1, w2] and [0, 4·w2]; the batch gradient is their mean [2·w1, 2.5·w2].
+inline StepContext two_sample_context(Model& m) {
+  return StepContext(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
+                     half_squared_error);
+}
+
+/// One sample x, target 0 (on ElementwiseModel the gradient is [x1²·w1, x2²·w2]).
+inline BatchOf one_sample(std::vector<float> x) {
+  return [x](Model& m) {
+    return StepContext(m, torch::tensor(x).unsqueeze(0), torch::zeros({1, 2}), {}, half_squared_error);
+  };
+}
+
+/// An optimizer on ElementwiseModel from w = w0 (default [1, 1]), stepping on `batch`
+/// (default: the quadratic) or on the batch given to step(); step() returns the step's passes
+/// and keeps the loss it returned in last_loss.
+struct Stepper {
+  explicit Stepper(Params p, std::vector<float> w0 = {1, 1}, BatchOf batch = quadratic_context)
+      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)), batch(std::move(batch)) {}
+  PassCount step() { return step(batch); }
+  PassCount step(const BatchOf& on) {
+    auto ctx = on(model);
+    last_loss = opt->step(ctx).item<double>();
     return ctx.passes();
   }
   ElementwiseModel model;
   std::unique_ptr<Optimizer> opt;
+  BatchOf batch;
+  double last_loss = 0;
 };
 
 inline void expect_w(const ElementwiseModel& m, double w1, double w2, double tol = 1e-6) {

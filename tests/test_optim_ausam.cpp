@@ -25,18 +25,8 @@ Params ausam_params() {
       "ausam", "sgd", {{"lr", 0.1}, {"rho", 0.1}, {"alpha", 0.7}, {"fmin", 1e-12}, {"fmax", 0.5}});
 }
 
-struct AusamStepper {
-  AusamStepper()
-      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), ausam_params())) {}
-  PassCount step() {
-    auto ctx = abc(model);
-    last_loss = opt->step(ctx).item<double>();
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-  double last_loss = 0;
-};
+/// AUSAM with ausam_params() from w = [1, 1], stepping on abc.
+Stepper ausam_stepper() { return Stepper(ausam_params(), {1, 1}, abc); }
 
 /// The optimizer's saved tensor `key` (the per-sample store is read through the save).
 torch::Tensor saved(const Optimizer& opt, const std::string& key) {
@@ -75,7 +65,7 @@ TEST(Ausam, FirstEpochUsesTheWholeBatchThenDrawsByAverageLossChange) {
   //   Store: a (0.3388186 + 0.2944616, 2, 0.3166401), b (0.3245426 + 0.2633706, 2, 0.2939566),
   //   c unchanged (0, 1, 0).
   torch::manual_seed(0);
-  AusamStepper s;
+  Stepper s = ausam_stepper();
   auto p1 = s.step();
   expect_w(s, 0.8583374, 0.8203189);
   EXPECT_NEAR(s.last_loss, 5.0 / 3.0, 1e-6);
@@ -120,9 +110,9 @@ TEST(Ausam, SaveAndLoadKeepTheStoreAndTheEpoch) {
   // A fresh optimizer loaded after step 1 must take the sampled step 2 above; without the
   // state it would see epoch 0 again and step on all three rows.
   torch::manual_seed(0);
-  AusamStepper a;
+  Stepper a = ausam_stepper();
   a.step();
-  AusamStepper b;
+  Stepper b = ausam_stepper();
   b.model.copy_state_from(a.model);
   round_trip(*a.opt, *b.opt);
   torch::manual_seed(1);

@@ -14,19 +14,6 @@ StepContext four_samples(Model& m) {
                      torch::zeros({4, 2}), {}, half_squared_error);
 }
 
-struct EsamStepper {
-  explicit EsamStepper(Params p)
-      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step(bool four = false) {
-    auto ctx = four ? four_samples(model) : quadratic_context(model);
-    last_loss = opt->step(ctx).item<double>();
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-  double last_loss = 0;
-};
-
 Params esam_params(double rho, double beta, double gamma, const std::string& selection = "code") {
   return optimizer_params("esam", "sgd",
                           {{"lr", 0.1}, {"rho", rho}, {"beta", beta}, {"gamma", gamma},
@@ -46,12 +33,12 @@ TEST(Esam, OneStepKeepsTheSharpestSamplesByHand) {
   // "topk": B+ = {a, b, d}. ∇ = (1/3)·[(4+0+4)·1.0874157, (1+4+0)·1.0485643]
   //   = [2.8997753, 1.7476072]; w = [0.7100225, 0.8252393].
   // (All four samples would give [0.7553315, 0.8689295]: the selection is what is tested.)
-  EsamStepper code(esam_params(0.05, 0.5, 0.75, "code"));
-  code.step(true);
+  Stepper code(esam_params(0.05, 0.5, 0.75, "code"));
+  code.step(four_samples);
   expect_w(code, 0.5650337, 0.9475718);
   EXPECT_NEAR(code.last_loss, 1.75, 1e-6);
-  EsamStepper topk(esam_params(0.05, 0.5, 0.75, "topk"));
-  topk.step(true);
+  Stepper topk(esam_params(0.05, 0.5, 0.75, "topk"));
+  topk.step(four_samples);
   expect_w(topk, 0.7100225, 0.8252393);
 }
 
@@ -68,12 +55,12 @@ TEST(Esam, TensorFrozenByTheDrawIsNotPerturbedAtTheNextStep) {
   //   g = [2.2447772, 0.8975746], e = [0.0928525, 0.0371271], ∇L(w + e) = [2.6161870, 0.9347017],
   //   w = [0.2995756, 0.8041045].
   torch::manual_seed(0);
-  EsamStepper frozen(esam_params(1e-7, 1e-6, 1.0));
+  Stepper frozen(esam_params(1e-7, 1e-6, 1.0));
   frozen.step();
   expect_w(frozen, 0.5611943, 0.8975746);
   frozen.step();
   expect_w(frozen, 0.3367166, 0.8078172);
-  EsamStepper never(esam_params(0.1, 1.0, 1.0));
+  Stepper never(esam_params(0.1, 1.0, 1.0));
   never.step();
   expect_w(never, 0.5611943, 0.8975746);
   never.step();
@@ -90,8 +77,8 @@ TEST(PassCounts, EsamSpendsThreeForwardsAndTwoBackwardsTheSecondOnTheSelectedSam
   };
   for (const Case& c : {Case{0.75, "code", 2}, Case{0.75, "topk", 3}, Case{1.0, "code", 4},
                         Case{0.5, "code", 2}}) {  // 0.5: k = 2, strict cut keeps 1, raised to 2
-    EsamStepper s(esam_params(0.05, 0.6, c.gamma, c.selection));
-    auto p = s.step(true);
+    Stepper s(esam_params(0.05, 0.6, c.gamma, c.selection));
+    auto p = s.step(four_samples);
     expect_passes(p, 3, 2, 8 + c.kept, 4 + c.kept,
                   (::testing::Message() << c.gamma << " " << c.selection).GetString());
   }
@@ -110,9 +97,9 @@ TEST(Esam, SaveAndLoadKeepTheFrozenTensors) {
   // the save must take the unperturbed step 2, [0.3367166, 0.8078172]; without the state it
   // would perturb (radius 0.1): [0.2995756, 0.8041045].
   torch::manual_seed(0);
-  EsamStepper a(esam_params(1e-7, 1e-6, 1.0));
+  Stepper a(esam_params(1e-7, 1e-6, 1.0));
   a.step();
-  EsamStepper b(esam_params(1e-7, 1e-6, 1.0));
+  Stepper b(esam_params(1e-7, 1e-6, 1.0));
   b.model.copy_state_from(a.model);
   round_trip(*a.opt, *b.opt);
   b.step();

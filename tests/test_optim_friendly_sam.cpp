@@ -19,7 +19,7 @@ Params friendly_params(const std::string& ema = "code") {
 
 /// Both EMA orders share step 1 (above); step 2 must land at [w1, w2].
 void expect_two_steps(const std::string& ema, double w1, double w2) {
-  QuadraticStepper s(friendly_params(ema));
+  Stepper s(friendly_params(ema));
   s.step();
   expect_w(s, 0.5223886, 0.8951493);
   s.step();
@@ -44,7 +44,7 @@ TEST(FriendlySam, TwoStepsWithThePapersEma) {
 
 TEST(PassCounts, FriendlySamUsesTwoForwardAndTwoBackward) {
   // Step 1 (the EMA starts) and step 2 (the EMA is subtracted) cost the same: w and w + e.
-  QuadraticStepper s(optimizer_params("friendly_sam", "adam"));
+  Stepper s(optimizer_params("friendly_sam", "adam"));
   for (int t = 0; t < 2; ++t) {
     auto p = s.step();
     expect_passes(p, 2, 2, 2, 2, "step " + std::to_string(t));
@@ -54,9 +54,9 @@ TEST(PassCounts, FriendlySamUsesTwoForwardAndTwoBackward) {
 TEST(FriendlySam, SaveAndLoadKeepTheEma) {
   // A fresh optimizer loaded after step 1 must subtract the saved m_1 = g_1 at step 2 (without
   // it, step 2 would be another plain SAM step): the uninterrupted run's [0.3933129, 0.8067304].
-  QuadraticStepper a(friendly_params());
+  Stepper a(friendly_params());
   a.step();
-  QuadraticStepper b(friendly_params());
+  Stepper b(friendly_params());
   b.model.copy_state_from(a.model);
   round_trip(*a.opt, *b.opt);
   a.step();

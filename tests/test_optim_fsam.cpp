@@ -18,12 +18,6 @@ class AffineModel : public Model {
   torch::Tensor w, b;
 };
 
-/// Two samples x = [2, 1] and [0, 2], targets 0: per-sample gradients [4·w1, w2] and [0, 4·w2].
-StepContext two_sample_context(Model& m) {
-  return StepContext(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
-                     half_squared_error);
-}
-
 Params fsam_params(std::vector<std::pair<std::string, Value>> extra = {}) {
   std::vector<std::pair<std::string, Value>> o = {{"lr", 0.1}, {"rho", 0.05}, {"keep_ratio", 0.5}};
   for (auto& kv : extra) o.push_back(kv);

@@ -28,7 +28,7 @@ TEST(Gam, OneStepOverSgdByHand) {
   // d = h+ − 0.5·h−⊥ = [4.5157529, 1.0089232];  w = [1 − 0.4515753, 1 − 0.1008923]
   //   = [0.5484247, 0.8991077].
   // (Without the orthogonal term, gamma = 0, w2 would be 1 − 0.1016395 = 0.8983605.)
-  QuadraticStepper s(gam_params(), {1, 1});
+  Stepper s(gam_params(), {1, 1});
   s.step();
   expect_w(s, 0.5484247, 0.8991077, kChainedTol);
 }
@@ -47,14 +47,14 @@ TEST(Gam, AdaptiveNeighbourhoodOneStep) {
   // c = <h−, h+>/||h+||² = 9.0710341/9.2583843 = 0.9797643;  h−⊥ = [0.0219540, −0.0196909];
   // d = h+ − 0.5·h−⊥ = [2.0206562, 2.2749835];  w = [0.5 − 0.2020656, 2 − 0.2274984]
   //   = [0.2979344, 1.7725016].
-  QuadraticStepper s(gam_params(true), {0.5f, 2.0f});
+  Stepper s(gam_params(true), {0.5f, 2.0f});
   s.step();
   expect_w(s, 0.2979344, 1.7725016, kChainedTol);
 }
 
 TEST(PassCounts, GamUsesFourForwardAndFourBackward) {
   // g0 at w, g1 at w + rho'·g0/||g0||, g2 at w2, g3 at w2 + rho'·g2/||g2||: all on the batch.
-  QuadraticStepper s(optimizer_params("gam", "adam"), {1, 1});
+  Stepper s(optimizer_params("gam", "adam"), {1, 1});
   auto p = s.step();
   expect_passes(p, 4, 4, 4, 4);
 }

@@ -23,7 +23,7 @@ TEST(Gsam, OneStepOverSgdByHand) {
   // d = g_s − 0.5·g_⊥ = [5.9402850 + 0.0223248, 1.1212678 − 0.1182729] = [5.9626098, 1.0029949];
   // w = [1 − 0.5962610, 1 − 0.1002995] = [0.4037390, 0.8997005].
   // (SAM with rho 0.5 would give [0.4059715, 0.8878732]: the orthogonal term is what differs.)
-  QuadraticStepper s(gsam_params(0.5, 0.1, 0.5), {1, 1});
+  Stepper s(gsam_params(0.5, 0.1, 0.5), {1, 1});
   s.step();
   expect_w(s, 0.4037390, 0.8997005);
 }
@@ -31,7 +31,7 @@ TEST(Gsam, OneStepOverSgdByHand) {
 TEST(Gsam, AlphaZeroIsSam) {
   // rho_max = rho_min = 0.05 and alpha = 0: the step of Sam.OneStepOverSgd (test_optimizers.cpp),
   // w = [1 − 0.41940285, 1 − 0.10121268] = [0.5805971, 0.8987873].
-  QuadraticStepper s(gsam_params(0.05, 0.05, 0.0), {1, 1});
+  Stepper s(gsam_params(0.05, 0.05, 0.0), {1, 1});
   s.step();
   expect_w(s, 0.5805971, 0.8987873);
 }
@@ -45,18 +45,23 @@ TEST(Gsam, AdaptiveNeighbourhoodOneStep) {
   // c = 0.7526946; g_⊥ = g − c·g_s = [2 − 1.6879444, 2 − 2.2356102] = [0.3120556, −0.2356102];
   // d = g_s − 0.5·g_⊥ = [2.2425356 − 0.1560278, 2.9701425 + 0.1178051] = [2.0865078, 3.0879476];
   // w = [0.5 − 0.2086508, 2 − 0.3087948] = [0.2913492, 1.6912052].
-  QuadraticStepper s(gsam_params(0.5, 0.5, 0.5, true), {0.5f, 2.0f});
+  Stepper s(gsam_params(0.5, 0.5, 0.5, true), {0.5f, 2.0f});
   s.step();
   expect_w(s, 0.2913492, 1.6912052);
 }
 
 TEST(Gsam, RhoMinAboveRhoMaxIsAUserError) {
+  // The config validator reports the rule (test_optimizer_family.cpp); make_optimizer checks it
+  // again for Params built by hand.
   ElementwiseModel m({1, 1});
   EXPECT_THROW(make_optimizer(m.parameters(), gsam_params(0.05, 0.1, 0.4)), UserError);
+  const std::string message = user_error_of([&] { make_optimizer(m.parameters(), gsam_params(0.05, 0.1, 0.4)); });
+  EXPECT_NE(message.find("optimizer.rho_min"), std::string::npos) << message;
+  EXPECT_NE(message.find("optimizer.rho_max"), std::string::npos) << message;
 }
 
 TEST(PassCounts, GsamUsesTwoForwardAndTwoBackward) {
-  QuadraticStepper s(optimizer_params("gsam", "adam"), {1, 1});
+  Stepper s(optimizer_params("gsam", "adam"), {1, 1});
   auto p = s.step();
   expect_passes(p, 2, 2, 2, 2);
 }

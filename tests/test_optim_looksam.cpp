@@ -26,7 +26,7 @@ TEST(LookSam, SamStepThenReuseStepByHand) {
   //   scale·g_v = [0.3142132, −1.2568529]; direction = [1.9380992, −0.3689797];
   //   w = [0.4059715 − 0.1938099, 0.8878732 + 0.0368980] = [0.2121616, 0.9247712].
   // (Plain SAM at step 2 would give a different point: the reuse is what is tested.)
-  QuadraticStepper s(looksam_params());
+  Stepper s(looksam_params());
   s.step();
   expect_w(s, 0.4059715, 0.8878732);
   s.step();
@@ -35,7 +35,7 @@ TEST(LookSam, SamStepThenReuseStepByHand) {
 
 TEST(PassCounts, LookSamUsesTwoPassesEveryKthStepAndOneOtherwise) {
   // k = 2: steps t = 0, 2 are SAM steps (2 / 2), t = 1, 3 reuse g_v (1 / 1); one sample.
-  QuadraticStepper s(optimizer_params("looksam", "adam", {{"k", std::int64_t{2}}}));
+  Stepper s(optimizer_params("looksam", "adam", {{"k", std::int64_t{2}}}));
   const std::int64_t expected[] = {2, 1, 2, 1};
   for (int t = 0; t < 4; ++t) {
     auto p = s.step();
@@ -46,9 +46,9 @@ TEST(PassCounts, LookSamUsesTwoPassesEveryKthStepAndOneOtherwise) {
 TEST(LookSam, SaveAndLoadKeepTheStoredComponentAndTheStepCounter) {
   // After the SAM step, a fresh optimizer loaded from the save must take the reuse step
   // (not another SAM step) with the saved g_v: the uninterrupted run's second step.
-  QuadraticStepper a(looksam_params());
+  Stepper a(looksam_params());
   a.step();
-  QuadraticStepper b(looksam_params());
+  Stepper b(looksam_params());
   b.model.copy_state_from(a.model);
   round_trip(*a.opt, *b.opt);
   EXPECT_EQ(b.step().forward, 1);  // a reuse step: the counter survived

@@ -19,7 +19,7 @@ TEST(Sagm, OneStepOverSgdByHand) {
   // d = (g + g_p)/2 = [3.2970143, 0.9560634];  w = [1 − 0.3297014, 1 − 0.0956063]
   //   = [0.6702986, 0.9043937].
   // (SAM would give [0.5805971, 0.8987873].)
-  QuadraticStepper s(sagm_params(0.05, 0.1), {1, 1});
+  Stepper s(sagm_params(0.05, 0.1), {1, 1});
   s.step();
   expect_w(s, 0.6702986, 0.9043937);
 }
@@ -32,13 +32,13 @@ TEST(Sagm, AdaptiveNeighbourhoodOneStep) {
   // g_p = ∇L(w + e) = [4·0.5106339, 2.1701425] = [2.0425356, 2.1701425];
   // d = (g + g_p)/2 = [2.0212678, 2.0850713];  w = [0.5 − 0.2021268, 2 − 0.2085071]
   //   = [0.2978732, 1.7914929].
-  QuadraticStepper s(sagm_params(0.5, 0.1, true), {0.5f, 2.0f});
+  Stepper s(sagm_params(0.5, 0.1, true), {0.5f, 2.0f});
   s.step();
   expect_w(s, 0.2978732, 1.7914929);
 }
 
 TEST(PassCounts, SagmUsesTwoForwardAndTwoBackward) {
-  QuadraticStepper s(optimizer_params("sagm", "adam"), {1, 1});
+  Stepper s(optimizer_params("sagm", "adam"), {1, 1});
   auto p = s.step();
   expect_passes(p, 2, 2, 2, 2);
 }

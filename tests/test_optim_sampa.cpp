@@ -9,19 +9,7 @@
 namespace gda::test {
 namespace {
 
-const std::vector<float> kBatchA = {2, 1}, kBatchB = {1, 2};
-
-struct SampaStepper {
-  explicit SampaStepper(Params p)
-      : model(std::vector<float>{1, 1}), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step(const std::vector<float>& x) {
-    StepContext ctx(model, torch::tensor(x).unsqueeze(0), torch::zeros({1, 2}), {}, half_squared_error);
-    opt->step(ctx);
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-};
+const BatchOf kBatchA = one_sample({2, 1}), kBatchB = one_sample({1, 2});
 
 Params sampa_params(std::vector<std::pair<std::string, Value>> extra = {}) {
   std::vector<std::pair<std::string, Value>> o = {{"lr", 0.1}, {"rho", 0.1}, {"lambda", 0.2}};
@@ -38,7 +26,7 @@ TEST(Sampa, TwoStepsOnTwoBatchesByHand) {
   //   G = 0.8·a + 0.2·b = [2.2304456 + 0.04, 0.7394029 + 0.64] = [2.2704456, 1.3794029];
   //   w2 = w1 − 0.1·G = [0.6 − 0.2270446, 0.9 − 0.1379403] = [0.3729554, 0.7620597].
   // (a taken on B instead would be [0.6970143, 3.6970143], another w2.)
-  SampaStepper s(sampa_params());
+  Stepper s(sampa_params());
   s.step(kBatchA);
   expect_w(s, 0.6, 0.9);
   s.step(kBatchB);
@@ -58,13 +46,13 @@ TEST(Sampa, AuxiliaryStepFollowsTheBaseMomentumWithoutChangingIt) {
   //   G = [2.2304456 + 0.16, 0.7394029 + 0.16] = [2.3904456, 0.8994029];
   //   buf = [3.6 + 2.3904456, 0.9 + 0.8994029] = [5.9904456, 1.7994029];
   //   w2 = [0.6 − 0.5990446, 0.9 − 0.1799403] = [0.0009554, 0.7200597].
-  SampaStepper base(sampa_params({{"momentum", 0.9}}));
+  Stepper base(sampa_params({{"momentum", 0.9}}));
   base.step(kBatchA);
   expect_w(base, 0.6, 0.9);
   base.step(kBatchA);
   expect_w(base, 0.0297554, 0.7218597);
 
-  SampaStepper sgd(sampa_params({{"momentum", 0.9}, {"y_update", std::string("sgd")}}));
+  Stepper sgd(sampa_params({{"momentum", 0.9}, {"y_update", std::string("sgd")}}));
   sgd.step(kBatchA);
   sgd.step(kBatchA);
   expect_w(sgd, 0.0009554, 0.7200597);
@@ -86,9 +74,9 @@ TEST(PassCounts, SampaUsesTwoForwardAndTwoBackward) {
 TEST(Sampa, SaveAndLoadKeepTheAuxiliaryGradients) {
   // Saved after step 1 on A: ∇f(y_1) and the kept ∇f(x̃_1) on A. A fresh optimizer loaded
   // from it must take the uninterrupted step 2 on B (hand-computed above), not a first step.
-  SampaStepper a(sampa_params());
+  Stepper a(sampa_params());
   a.step(kBatchA);
-  SampaStepper b(sampa_params());
+  Stepper b(sampa_params());
   b.model.copy_state_from(a.model);
   round_trip(*a.opt, *b.opt);
   a.step(kBatchB);

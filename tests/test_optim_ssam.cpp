@@ -6,13 +6,6 @@
 namespace gda::test {
 namespace {
 
-/// Two samples x = [2, 1] and [0, 2], targets 0: per-sample gradients [4·w1, w2] and [0, 4·w2];
-/// the batch gradient is their mean [2·w1, 2.5·w2].
-StepContext two_sample_context(Model& m) {
-  return StepContext(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
-                     half_squared_error);
-}
-
 // SSAM-F: rho 0.1, sparsity 0.5 (keep int(2·0.5) = 1 entry), n_F = min(16, 2) = 2, a mask
 // update after every step.
 Params ssamf_params() {

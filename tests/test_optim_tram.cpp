@@ -25,44 +25,11 @@ Params tram_params(std::vector<std::pair<std::string, Value>> extra = {}) {
   return optimizer_params("tram", "sgd", o);
 }
 
-StepContext two_sample_context(Model& m) {
-  return StepContext(m, torch::tensor({{2.0f, 1.0f}, {0.0f, 2.0f}}), torch::zeros({2, 2}), {},
-                     half_squared_error);
-}
-
-struct TramStepper {
-  explicit TramStepper(Params p, std::vector<float> w0 = {1, 1})
-      : model(std::move(w0)), opt(make_optimizer(model.parameters(), p)) {}
-  PassCount step() {
-    auto ctx = quadratic_context(model);
-    last_loss = opt->step(ctx).item<double>();
-    return ctx.passes();
-  }
-  ElementwiseModel model;
-  std::unique_ptr<Optimizer> opt;
-  double last_loss = 0;
-};
-
 /// KL(softmax([a1, a2]) ‖ softmax([b1, b2])), in double: the test's own closed form.
 double kl2(double a1, double a2, double b1, double b2) {
   const double p1 = 1 / (1 + std::exp(a2 - a1)), p2 = 1 - p1;
   const double q1 = 1 / (1 + std::exp(b2 - b1)), q2 = 1 - q1;
   return p1 * std::log(p1 / q1) + p2 * std::log(p2 / q2);
-}
-
-std::string saved_state(const Optimizer& opt) {
-  torch::serialize::OutputArchive out;
-  opt.save(out);
-  std::stringstream buf;
-  out.save_to(buf);
-  return buf.str();
-}
-
-void load_into(Optimizer& opt, const std::string& saved) {
-  std::stringstream buf(saved);
-  torch::serialize::InputArchive in;
-  in.load_from(buf);
-  opt.load(in);
 }
 
 TEST(Tram, PrevTargetTwoStepsByHand) {
@@ -79,7 +46,7 @@ TEST(Tram, PrevTargetTwoStepsByHand) {
   //   g' = [4·0.6138148, 0.9116562] = [2.4552592, 0.9116562];
   //   w = [0.6 − 0.2455259, 0.9 − 0.0911656] = [0.3544741, 0.8088344].
   // (Refreshing θ_{t−1} after the base step would give d = 0 again: [0.36, 0.81].)
-  TramStepper s(tram_params());
+  Stepper s(tram_params());
   s.step();
   expect_w(s.model, 0.6, 0.9);
   EXPECT_NEAR(s.last_loss, 2.5, 1e-6);  // L at [1, 1]
@@ -155,7 +122,7 @@ TEST(Tram, InitTargetKeepsTheFirstWeightsThreeStepsByHand) {
   //   g' = [4·0.4627294, 0.8809024] = [1.8509174, 0.8809024];
   //   w = [0.3402118 − 0.1850917, 0.8081449 − 0.0880902] = [0.1551200, 0.7200546].
   //   (target prev would compare with θ_2 = [0.6, 0.9] here: d = 0.0226703, w = [0.1963302, 0.7261728].)
-  TramStepper s(
+  Stepper s(
       tram_params({{"target", str("init")}, {"adaptive", false}, {"kl_reduction", str("batchmean")}}));
   s.step();
   expect_w(s.model, 0.6, 0.9);
@@ -168,7 +135,7 @@ TEST(Tram, InitTargetKeepsTheFirstWeightsThreeStepsByHand) {
 TEST(Tram, NoiseTargetWithSigmaZeroIsThePlainStep) {
   // z = 0: the noised logits equal the clean ones, d = 0, e = 0: SGD's steps [0.6, 0.9] and
   // then [0.6 − 0.24, 0.9 − 0.09] = [0.36, 0.81], each at the cost of a TRAM step.
-  TramStepper s(tram_params({{"target", str("noise")}, {"sigma", 0.0}}));
+  Stepper s(tram_params({{"target", str("noise")}, {"sigma", 0.0}}));
   EXPECT_EQ(s.step().forward, 3);
   expect_w(s.model, 0.6, 0.9);
   s.step();
@@ -198,7 +165,7 @@ TEST(Tram, NoiseTargetMatchesTheClosedFormForTheDrawnNoise) {
     }
     ASSERT_GT(d, 1e-3) << type;
     const double e1 = d * 4 / std::sqrt(17.0), e2 = d * 1 / std::sqrt(17.0);
-    TramStepper s(tram_params({{"target", str("noise")}, {"sigma", 0.5}, {"noise_type", str(type)}}));
+    Stepper s(tram_params({{"target", str("noise")}, {"sigma", 0.5}, {"noise_type", str(type)}}));
     torch::manual_seed(seed);
     s.step();
     expect_w(s.model, 1 - 0.4 * (1 + e1), 1 - 0.1 * (1 + e2), 1e-6);
@@ -213,7 +180,7 @@ TEST(Tram, FisherWithSigmaZeroOneStepByHand) {
   // g' = [4·1.0578887, 1.0342070] = [4.2315549, 1.0342070]; w = [0.5768445, 0.8965793].
   // (SAM with rho 0.1 would give e = 0.1·g/√17 = [0.0970143, 0.0242536].)
   for (const char* source : {"separate", "shared"}) {
-    TramStepper s(tram_params({{"target", str("fisher")}, {"sigma", 0.0}, {"fisher_source", str(source)}}));
+    Stepper s(tram_params({{"target", str("fisher")}, {"sigma", 0.0}, {"fisher_source", str(source)}}));
     s.step();
     expect_w(s.model, 0.5768445, 0.8965793);
     EXPECT_NEAR(s.last_loss, 2.5, 1e-6) << source;
@@ -235,7 +202,7 @@ TEST(Tram, FisherSeparateAndSharedMatchTheClosedFormForTheDrawnNoise) {
     const double f1 = 1 + 0.1 * gz1 * gz1, f2 = 1 + 0.1 * gz2 * gz2;
     const double norm = std::sqrt(g1 * g1 / f1 + g2 * g2 / f2);
     const double e1 = 0.1 * (g1 / f1) / norm, e2 = 0.1 * (g2 / f2) / norm;
-    TramStepper s(tram_params({{"target", str("fisher")},
+    Stepper s(tram_params({{"target", str("fisher")},
                                {"sigma", 0.5},
                                {"fisher_source", str(shared ? "shared" : "separate")}}));
     torch::manual_seed(5);
@@ -279,13 +246,13 @@ TEST(Tram, DivergenceOnTheCurrentOrNextDomainByHand) {
 
 TEST(Tram, TeacherReferenceWithoutAStageUsesTheFirstStepWeights) {
   // No begin_stage (no teacher offered): θ_0 is the weights at the first step, d = 0.
-  TramStepper s(tram_params({{"target", str("init")}, {"reference", str("teacher")}}));
+  Stepper s(tram_params({{"target", str("init")}, {"reference", str("teacher")}}));
   s.step();
   expect_w(s.model, 0.6, 0.9);
 }
 
 TEST(Tram, DivergenceDataNeedsTheStageInputs) {
-  TramStepper s(tram_params({{"divergence_data", str("current")}}));
+  Stepper s(tram_params({{"divergence_data", str("current")}}));
   EXPECT_THROW(s.step(), std::logic_error);
 }
 
@@ -394,12 +361,12 @@ TEST(Tram, SaveAndLoadKeepThePreviousWeights) {
   // Saved after step 1 of the prev test: θ_{t−1} = [1, 1]. A fresh optimizer on a copy of the
   // model must take the hand-computed step 2 ([0.3544741, 0.8088344]), not a first step (which
   // would compare θ with itself: [0.36, 0.81]).
-  TramStepper a(tram_params());
+  Stepper a(tram_params());
   a.step();
-  const auto saved = saved_state(*a.opt);
-  TramStepper b(tram_params());
+  auto saved = saved_archive(*a.opt);
+  Stepper b(tram_params());
   b.model.copy_state_from(a.model);
-  load_into(*b.opt, saved);
+  b.opt->load(saved);
   a.step();
   b.step();
   EXPECT_TRUE(torch::allclose(a.model.w, b.model.w));
@@ -411,13 +378,13 @@ TEST(Tram, SaveAndLoadKeepTheInitialWeights) {
   // hand-computed [0.1551200, 0.7200546] of InitTargetKeepsTheFirstWeightsThreeStepsByHand.
   const auto p =
       tram_params({{"target", str("init")}, {"adaptive", false}, {"kl_reduction", str("batchmean")}});
-  TramStepper a(p);
+  Stepper a(p);
   a.step();
   a.step();
-  const auto saved = saved_state(*a.opt);
-  TramStepper b(p);
+  auto saved = saved_archive(*a.opt);
+  Stepper b(p);
   b.model.copy_state_from(a.model);
-  load_into(*b.opt, saved);
+  b.opt->load(saved);
   a.step();
   b.step();
   EXPECT_TRUE(torch::allclose(a.model.w, b.model.w));
@@ -429,14 +396,14 @@ TEST(Tram, SaveAndLoadKeepTheTeacher) {
   // begin_stage: only the archive can tell it the teacher (else θ_0 would be its own weights).
   const auto p = tram_params({{"target", str("init")}, {"reference", str("teacher")}});
   ElementwiseModel teacher({0.5f, 1.5f});
-  TramStepper a(p);
+  Stepper a(p);
   a.opt->begin_stage({&teacher, torch::Tensor(), torch::Tensor()});
   a.step();
-  const auto saved = saved_state(*a.opt);
-  TramStepper b(p);
+  auto saved = saved_archive(*a.opt);
+  Stepper b(p);
   b.model.copy_state_from(a.model);
-  load_into(*b.opt, saved);
-  TramStepper own(tram_params({{"target", str("init")}}));  // θ_0 = the weights after step 1
+  b.opt->load(saved);
+  Stepper own(tram_params({{"target", str("init")}}));  // θ_0 = the weights after step 1
   own.model.copy_state_from(a.model);
   a.step();
   b.step();

@@ -30,7 +30,7 @@ TEST(OptimizerFamily, EveryOptimizerIsDocumentedWithItsCost) {
     EXPECT_NE(e->cost.find("fwd"), std::string::npos) << e->name << ": cost must say its passes";
     EXPECT_NE(docs.find("| `" + e->name + "` |"), std::string::npos)
         << e->name << " is missing from the table of docs/OPTIMIZERS.md";
-    if (!base_optimizer_registry().find(e->name))
+    if (!is_base_optimizer(e->name))
       EXPECT_NE(docs.find("## " + e->name + " "), std::string::npos)
           << e->name << " has no section (update rule) in docs/OPTIMIZERS.md";
   }
@@ -46,7 +46,7 @@ TEST(OptimizerFamily, EveryOptimizerLearnsASeparableProblemWithinAStage) {
     torch::manual_seed(1);
     auto model = small_classifier();
     auto teacher = model->clone_model();
-    const bool plain = base_optimizer_registry().find(name) != nullptr;
+    const bool plain = is_base_optimizer(name);
     Params p = optimizer_params(name, plain ? name : "sgd", {{"lr", 0.1}});
     auto opt = make_optimizer(model->parameters(), p);
     opt->begin_stage({teacher.get(), x, next_x});
@@ -72,7 +72,7 @@ TEST(OptimizerFamily, StateSurvivesSaveAndLoad) {
   auto x = torch::randn({16, 4});
   auto y = (x.select(1, 0) > 0).to(torch::kInt64);
   for (const auto& name : optimizer_registry().names()) {
-    const bool plain = base_optimizer_registry().find(name) != nullptr;
+    const bool plain = is_base_optimizer(name);
     Params p = optimizer_params(name, plain ? name : "adam", {{"lr", 0.01}});
     torch::manual_seed(2);
     auto a = small_classifier();
@@ -100,6 +100,55 @@ TEST(OptimizerFamily, StateSurvivesSaveAndLoad) {
     for (std::size_t i = 0; i < pa.size(); ++i)
       EXPECT_TRUE(torch::allclose(pa[i], pb[i], 1e-5, 1e-6)) << name << " parameter " << i;
   }
+}
+
+TEST(OptimizerFamily, RulesNameKeysOfTheSection) {
+  for (const auto& name : optimizer_registry().names())
+    for (const auto& base : base_optimizer_names()) {
+      ParamSpecs keys = optimizer_keys(name, base);
+      keys.push_back(text("base", base, ""));
+      for (const auto& rule : optimizer_rules(name, base))
+        for (const auto& k : rule.keys) {
+          bool known = false;
+          for (const auto& spec : keys) known = known || spec.name == k;
+          EXPECT_TRUE(known) << name << " over " << base << ": a rule names " << k;
+        }
+    }
+}
+
+TEST(OptimizerFamily, CrossKeyRulesStopTheConfigAtTheFileAndLine) {
+  struct Case {
+    const char* section;  // the [optimizer] section's lines after its header
+    const char* where;    // where the first given key of the broken rule is
+    const char* key;
+  };
+  const Case cases[] = {
+      {"name = \"sgd\"\nnesterov = true\n", "t.toml:3:", "optimizer.nesterov"},
+      {"name = \"sam\"\nbase = \"sgd\"\nnesterov = true\n", "t.toml:4:", "optimizer.nesterov"},
+      {"name = \"ausam\"\nfmin = 0.6\n", "t.toml:3:", "optimizer.fmin"},
+      {"name = \"gsam\"\nrho_min = 0.1\n", "t.toml:3:", "optimizer.rho_min"},
+      {"name = \"tram\"\nreference = \"teacher\"\n", "t.toml:3:", "optimizer.reference"},
+      {"name = \"tram\"\ntarget = \"fisher\"\ndivergence_data = \"next\"\n", "t.toml:4:",
+       "optimizer.divergence_data"},
+  };
+  for (const auto& c : cases) {
+    const std::string text = std::string("[optimizer]\n") + c.section;
+    const std::string m = user_error_of([&] { parse_config(text, "t.toml"); });
+    EXPECT_NE(m.find(c.where), std::string::npos) << text << "\n" << m;
+    EXPECT_NE(m.find(c.key), std::string::npos) << text << "\n" << m;
+  }
+}
+
+TEST(OptimizerFamily, SampaUpdatesThroughTheBaseOnlyOverSgdAdamOrAdamw) {
+  // Every registered base passes; a plugin's base would not (the rule names the base).
+  for (const auto& base : base_optimizer_names())
+    EXPECT_EQ(broken_rules(optimizer_rules("sampa", base), optimizer_params("sampa", base), "optimizer"), "");
+  Params p = optimizer_params("sampa", "adam");
+  p.set("base", std::string("lion"));
+  EXPECT_NE(broken_rules(optimizer_rules("sampa", "adam"), p, "optimizer").find("optimizer.y_update"),
+            std::string::npos);
+  p.set("y_update", std::string("sgd"));
+  EXPECT_EQ(broken_rules(optimizer_rules("sampa", "adam"), p, "optimizer"), "");
 }
 
 }  // namespace

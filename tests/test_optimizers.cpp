@@ -8,7 +8,7 @@ namespace {
 
 TEST(Sgd, PlainStep) {
   // g = [4, 1]; w = [1 - 0.1·4, 1 - 0.1·1] = [0.6, 0.9].
-  QuadraticStepper s(optimizer_params("sgd", "sgd", {{"lr", 0.1}}));
+  Stepper s(optimizer_params("sgd", "sgd", {{"lr", 0.1}}));
   s.step();
   expect_w(s, 0.6, 0.9);
 }
@@ -20,7 +20,7 @@ TEST(Sgd, NesterovMomentumWeightDecayTwoSteps) {
   //         buf = [3.69 + 0.9061, 0.99 + 0.8701] = [4.5961, 1.8601];
   //         d = [0.9061 + 4.13649, 0.8701 + 1.67409] = [5.04259, 2.54419];
   //         w = [0.221 - 0.504259, 0.791 - 0.254419] = [-0.283259, 0.536581].
-  QuadraticStepper s(optimizer_params("sgd", "sgd",
+  Stepper s(optimizer_params("sgd", "sgd",
                              {{"lr", 0.1}, {"momentum", 0.9}, {"nesterov", true}, {"weight_decay", 0.1}}));
   s.step();
   expect_w(s, 0.221, 0.791);
@@ -35,7 +35,7 @@ TEST(Adam, TwoStepsWithL2WeightDecay) {
   // v = 0.999·0.001·g1² + 0.001·g² = [0.0304093, 0.0021889] (g1 = [4.1, 1.1]);
   // m̂ = m / 0.19 = [3.884211, 1.042105]; v̂ = v / 0.001999 = [15.21225, 1.094993];
   // m̂/√v̂ = 0.995878 in both coordinates → w = 0.9 − 0.0995878 = 0.8004122.
-  QuadraticStepper s(optimizer_params("adam", "adam", {{"lr", 0.1}, {"weight_decay", 0.1}}));
+  Stepper s(optimizer_params("adam", "adam", {{"lr", 0.1}, {"weight_decay", 0.1}}));
   s.step();
   expect_w(s, 0.9, 0.9, 1e-6);
   s.step();
@@ -47,7 +47,7 @@ TEST(AdamW, TwoStepsWithDecoupledWeightDecay) {
   // Step 1: w = 0.99 − 0.1 = 0.89. Step 2: g = [3.56, 0.89]; m = [0.716, 0.179];
   // v = [0.0286576, 0.0017911]; m̂ = m/0.19 = [3.768421, 0.942105]; v̂ = v/0.001999 =
   // [14.33597, 0.895998]; m̂/√v̂ = 0.995281 → w = 0.89·0.99 − 0.0995281 = 0.7815719.
-  QuadraticStepper s(optimizer_params("adamw", "adamw", {{"lr", 0.1}, {"weight_decay", 0.1}}));
+  Stepper s(optimizer_params("adamw", "adamw", {{"lr", 0.1}, {"weight_decay", 0.1}}));
   s.step();
   expect_w(s, 0.89, 0.89);
   s.step();
@@ -58,14 +58,14 @@ TEST(Sam, OneStepOverSgd) {
   // g = [4, 1], ||g|| = √17 = 4.1231056; e = 0.05·g/||g|| = [0.0485071, 0.0121268];
   // g at w + e = [4·1.0485071, 1.0121268] = [4.1940285, 1.0121268];
   // w = [1 − 0.41940285, 1 − 0.10121268] = [0.5805971, 0.8987873].
-  QuadraticStepper s(optimizer_params("sam", "sgd", {{"lr", 0.1}, {"rho", 0.05}}));
+  Stepper s(optimizer_params("sam", "sgd", {{"lr", 0.1}, {"rho", 0.05}}));
   s.step();
   expect_w(s, 0.5805971, 0.8987873);
 }
 
 TEST(PassCounts, BaseOptimizersUseOneForwardAndOneBackward) {
   for (const char* name : {"sgd", "adam", "adamw"}) {
-    QuadraticStepper s(optimizer_params(name, name));
+    Stepper s(optimizer_params(name, name));
     auto p = s.step();
     EXPECT_EQ(p.forward, 1) << name;
     EXPECT_EQ(p.backward, 1) << name;
@@ -74,7 +74,7 @@ TEST(PassCounts, BaseOptimizersUseOneForwardAndOneBackward) {
 }
 
 TEST(PassCounts, SamUsesTwoForwardAndTwoBackward) {
-  QuadraticStepper s(optimizer_params("sam", "adam"));
+  Stepper s(optimizer_params("sam", "adam"));
   auto p = s.step();
   EXPECT_EQ(p.forward, 2);
   EXPECT_EQ(p.backward, 2);
@@ -97,9 +97,9 @@ TEST(StepContext, SubsetAndWeightsChangeTheLoss) {
 }
 
 TEST(Optimizers, SaveAndLoadKeepsAdamState) {
-  QuadraticStepper a(optimizer_params("adam", "adam", {{"lr", 0.1}}));
+  Stepper a(optimizer_params("adam", "adam", {{"lr", 0.1}}));
   a.step();
-  QuadraticStepper b(optimizer_params("adam", "adam", {{"lr", 0.1}}));
+  Stepper b(optimizer_params("adam", "adam", {{"lr", 0.1}}));
   b.model.copy_state_from(a.model);
   round_trip(*a.opt, *b.opt);
   a.step();

@@ -24,11 +24,15 @@
 namespace gda {
 namespace {
 
-class Asam : public Optimizer {
+struct AsamOptions {
+  double rho, eta;
+};
+
+AsamOptions asam_options(const Params& p) { return {p.real("rho"), p.real("eta")}; }
+
+class Asam : public OptimizerWith<AsamOptions> {
  public:
-  Asam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-       double eta)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), eta_(eta) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
@@ -36,15 +40,12 @@ class Asam : public Optimizer {
     TORCH_CHECK(scaled.size() == params_.size(),
                 "asam: the optimizer's parameters must be the step context's model's parameters");
     {
-      Perturbed at(params_, adaptive_ascent(params_, gradients(params_), rho_, eta_, scaled));
+      Perturbed at(params_, adaptive_ascent(params_, gradients(params_), o_.rho, o_.eta, scaled));
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
     base_step();
     return loss;
   }
-
- private:
-  double rho_, eta_;
 };
 
 const bool registered = optimizer_registry().add(
@@ -52,10 +53,7 @@ const bool registered = optimizer_registry().add(
      "ASAM, adaptive SAM: a scale-invariant neighbourhood |w| + eta (Kwon et al., ICML 2021)",
      {positive("rho", 0.5, "radius of the adaptive neighbourhood ||T_w^-1 e|| <= rho"),
       real("eta", 0.01, "offset of the normalisation T_w = |w| + eta on weight tensors", 0.0)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Asam>(std::move(w), std::move(base), p.real("rho"), p.real("eta"));
-     },
+     variant<Asam>(asam_options),
      "2 fwd / 2 bwd"});
 
 }  // namespace

@@ -39,6 +39,7 @@
 // State across steps: the per-sample store, the epoch and the epoch each sample was last seen
 // (saved and loaded).
 // Cost: 2 fwd / 2 bwd, on all n samples in epoch 0, on k = max(⌊alpha·n⌋, min(2, n)) later.
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -47,20 +48,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
 
 namespace gda {
 namespace {
-
-/// FNV-1a over n bytes, continuing from h.
-std::uint64_t fnv1a(const unsigned char* p, std::size_t n, std::uint64_t h) {
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 /// One key per row of the batch: a hash of the row's input and target bytes.
 std::vector<std::uint64_t> sample_keys(const StepContext& ctx) {
@@ -74,7 +67,7 @@ std::vector<std::uint64_t> sample_keys(const StepContext& ctx) {
   const auto* xp = static_cast<const unsigned char*>(x.data_ptr());
   const auto* yp = static_cast<const unsigned char*>(y.data_ptr());
   for (std::int64_t i = 0; i < n; ++i) {
-    std::uint64_t h = fnv1a(xp + i * x_bytes, x_bytes, 14695981039346656037ULL);
+    std::uint64_t h = fnv1a(xp + i * x_bytes, x_bytes, kFnvOffset);
     keys.push_back(fnv1a(yp + i * y_bytes, y_bytes, h));
   }
   return keys;
@@ -85,12 +78,19 @@ struct Record {
   std::int64_t seen = -1;               ///< the last epoch in which the sample was in a batch
 };
 
-class Ausam : public Optimizer {
+struct AusamOptions {
+  double rho, alpha, fmin, fmax;
+  std::int64_t start_epoch, trans_epoch;
+};
+
+AusamOptions ausam_options(const Params& p) {
+  return {p.real("rho"),  p.real("alpha"),          p.real("fmin"),
+          p.real("fmax"), p.integer("start_epoch"), p.integer("trans_epoch")};
+}
+
+class Ausam : public OptimizerWith<AusamOptions> {
  public:
-  Ausam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-        double alpha, double fmin, double fmax, std::int64_t start_epoch, std::int64_t trans_epoch)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), fmin_(fmin), fmax_(fmax),
-        start_(start_epoch), trans_(trans_epoch) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     const auto keys = sample_keys(ctx);
@@ -99,7 +99,7 @@ class Ausam : public Optimizer {
     torch::Tensor before, after;
     auto loss = ctx.loss_and_grad(rows, before);
     {
-      Perturbed at(params_, sam_ascent(gradients(params_), rho_));  // w + e
+      Perturbed at(params_, sam_ascent(gradients(params_), o_.rho));  // w + e
       ctx.loss_and_grad(rows, after);  // ∇L_{B'}(w + e), left in .grad
     }
     record(keys, rows, (after - before).abs());
@@ -107,39 +107,31 @@ class Ausam : public Optimizer {
     return loss;
   }
 
+  /// The store as three columns: keys and last epochs (int64), and rows (sum, count, ADLP).
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    const auto m = static_cast<std::int64_t>(store_.size());
-    auto keys = torch::empty({m}, torch::kInt64);
-    auto seen = torch::empty({m}, torch::kInt64);
-    auto stats = torch::empty({m, 3}, torch::kFloat64);
-    auto k = keys.accessor<std::int64_t, 1>();
-    auto s = seen.accessor<std::int64_t, 1>();
-    auto st = stats.accessor<double, 2>();
-    std::int64_t i = 0;
+    std::vector<std::int64_t> keys, seen;
+    std::vector<double> stats;
     for (const auto& [key, r] : store_) {
-      k[i] = static_cast<std::int64_t>(key);
-      s[i] = r.seen;
-      st[i][0] = r.sum;
-      st[i][1] = r.count;
-      st[i][2] = r.adlp;
-      ++i;
+      keys.push_back(static_cast<std::int64_t>(key));
+      seen.push_back(r.seen);
+      stats.insert(stats.end(), {r.sum, r.count, r.adlp});
     }
-    archive.write("ausam_keys", keys);
-    archive.write("ausam_seen", seen);
-    archive.write("ausam_stats", stats);
-    archive.write("ausam_epoch", torch::scalar_tensor(epoch_, torch::kInt64));
+    archive.write("ausam_keys", torch::tensor(keys, torch::kInt64));
+    archive.write("ausam_seen", torch::tensor(seen, torch::kInt64));
+    archive.write("ausam_stats", torch::tensor(stats, torch::kFloat64).reshape({-1, 3}));
+    write_int(archive, "ausam_epoch", epoch_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor keys, seen, stats, epoch;
+    torch::Tensor keys, seen, stats;
     archive.read("ausam_keys", keys);
     archive.read("ausam_seen", seen);
     archive.read("ausam_stats", stats);
-    archive.read("ausam_epoch", epoch);
-    keys = keys.to(torch::kCPU).to(torch::kInt64).contiguous();
-    seen = seen.to(torch::kCPU).to(torch::kInt64).contiguous();
+    epoch_ = read_int(archive, "ausam_epoch");
+    keys = keys.to(torch::kCPU).contiguous();
+    seen = seen.to(torch::kCPU).contiguous();
     stats = stats.to(torch::kCPU).to(torch::kFloat64).contiguous();
     TORCH_CHECK(seen.size(0) == keys.size(0) && stats.size(0) == keys.size(0),
                 "ausam: inconsistent saved sample store");
@@ -149,7 +141,6 @@ class Ausam : public Optimizer {
     store_.clear();
     for (std::int64_t i = 0; i < keys.size(0); ++i)
       store_[static_cast<std::uint64_t>(k[i])] = Record{st[i][0], st[i][1], st[i][2], s[i]};
-    epoch_ = epoch.item<std::int64_t>();
   }
 
  private:
@@ -167,10 +158,11 @@ class Ausam : public Optimizer {
 
   /// fmax_e of train.py, frozen after start_epoch + trans_epoch and clamped at fmin.
   double fmax_at(std::int64_t epoch) const {
-    const std::int64_t e = std::min(epoch, start_ + trans_);
-    const double f = fmax_ - static_cast<double>(start_ + trans_ - e) / static_cast<double>(trans_) *
-                                 (fmax_ - fmin_) + 1e-9;
-    return std::max(fmin_, f);
+    const std::int64_t start = o_.start_epoch, trans = o_.trans_epoch;
+    const std::int64_t e = std::min(epoch, start + trans);
+    const double f = o_.fmax - static_cast<double>(start + trans - e) / static_cast<double>(trans) *
+                                   (o_.fmax - o_.fmin) + 1e-9;
+    return std::max(o_.fmin, f);
   }
 
   /// B': undefined (all rows) in epoch 0, else k rows drawn without replacement with
@@ -180,13 +172,13 @@ class Ausam : public Optimizer {
     const auto n = static_cast<std::int64_t>(keys.size());
     // Python's int(alpha * n), as the code; at least min(2, n) rows
     const auto k = std::max(std::min<std::int64_t>(2, n),
-                            static_cast<std::int64_t>(alpha_ * static_cast<double>(n)));
+                            static_cast<std::int64_t>(o_.alpha * static_cast<double>(n)));
     std::vector<double> adlp;
     for (const auto key : keys) adlp.push_back(store_.at(key).adlp);
     const auto a = torch::tensor(adlp, torch::kFloat64);
     const double lo = a.min().item<double>(), hi = a.max().item<double>();
     const auto scaled =
-        hi > lo ? (a - lo) / (hi - lo) * (fmax_at(epoch_) - fmin_) + fmin_ : torch::ones_like(a);
+        hi > lo ? (a - lo) / (hi - lo) * (fmax_at(epoch_) - o_.fmin) + o_.fmin : torch::ones_like(a);
     return torch::multinomial(scaled / scaled.sum(), k, /*replacement=*/false).to(device);
   }
 
@@ -211,8 +203,6 @@ class Ausam : public Optimizer {
     }
   }
 
-  double rho_, alpha_, fmin_, fmax_;
-  std::int64_t start_, trans_;
   std::int64_t epoch_ = 0;  ///< epochs of this optimizer's stage, from 0
   std::unordered_map<std::uint64_t, Record> store_;
 };
@@ -228,15 +218,11 @@ const bool registered = optimizer_registry().add(
       positive("fmax", 0.5, "highest sampling weight reached after the ramp (must be >= fmin)"),
       integer("start_epoch", 0, "epoch at which the fmax ramp starts (counted in the stage)", 0),
       integer("trans_epoch", 30, "length of the fmax ramp from fmin to fmax, in epochs", 1)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       if (p.real("fmax") < p.real("fmin"))
-         throw UserError("optimizer.fmax must be >= optimizer.fmin for ausam");
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Ausam>(std::move(w), std::move(base), p.real("rho"), p.real("alpha"),
-                                      p.real("fmin"), p.real("fmax"), p.integer("start_epoch"),
-                                      p.integer("trans_epoch"));
-     },
-     "2 fwd / 2 bwd, on an alpha fraction of the batch after the first epoch"});
+     variant<Ausam>(ausam_options),
+     "2 fwd / 2 bwd, on an alpha fraction of the batch after the first epoch",
+     {{{"fmin", "fmax"}, [](const Params& p) -> std::string {
+         return p.real("fmax") < p.real("fmin") ? "fmax must be >= fmin" : "";
+       }}}});
 
 }  // namespace
 }  // namespace gda

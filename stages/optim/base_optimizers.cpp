@@ -1,5 +1,6 @@
-// The base optimizers, from torch::optim, and their plain use: one forward and one
-// backward per step (1 fwd / 1 bwd).
+// The base optimizers, from torch::optim. Named in `name`, make_optimizer uses one plainly
+// (one forward and one backward per step, 1 fwd / 1 bwd); named in `base`, it is built
+// once and handed to the variant.
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
@@ -9,9 +10,7 @@
 namespace gda {
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> make_sgd(std::vector<torch::Tensor> w, const Params& p) {
-  if (p.flag("nesterov") && p.real("momentum") <= 0)
-    throw UserError("optimizer.nesterov = true needs optimizer.momentum > 0");
+BaseOptimizer make_sgd(Tensors w, const Params& p) {
   return std::make_unique<torch::optim::SGD>(
       w, torch::optim::SGDOptions(p.real("lr"))
              .momentum(p.real("momentum"))
@@ -19,7 +18,7 @@ std::unique_ptr<torch::optim::Optimizer> make_sgd(std::vector<torch::Tensor> w, 
              .weight_decay(p.real("weight_decay")));
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_adam(std::vector<torch::Tensor> w, const Params& p) {
+BaseOptimizer make_adam(Tensors w, const Params& p) {
   return std::make_unique<torch::optim::Adam>(
       w, torch::optim::AdamOptions(p.real("lr"))
              .betas({p.real("beta1"), p.real("beta2")})
@@ -27,7 +26,7 @@ std::unique_ptr<torch::optim::Optimizer> make_adam(std::vector<torch::Tensor> w,
              .weight_decay(p.real("weight_decay")));
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_adamw(std::vector<torch::Tensor> w, const Params& p) {
+BaseOptimizer make_adamw(Tensors w, const Params& p) {
   return std::make_unique<torch::optim::AdamW>(
       w, torch::optim::AdamWOptions(p.real("lr"))
              .betas({p.real("beta1"), p.real("beta2")})
@@ -47,36 +46,23 @@ const ParamSpecs kSgd = {positive("lr", 0.01, "learning rate"),
                          real("momentum", 0.0, "momentum factor", 0.0, 1.0),
                          flag("nesterov", false, "Nesterov momentum (needs momentum > 0)"),
                          real("weight_decay", 0.0, "L2 penalty added to the gradient", 0.0)};
-const ParamSpecs kAdam = adam_specs(1e-4, "L2 penalty added to the gradient (as torch.optim.Adam)");
-const ParamSpecs kAdamW = adam_specs(1e-2, "decoupled weight decay (Loshchilov and Hutter 2019)");
+const ParamRules kSgdRules = {
+    {{"nesterov", "momentum"}, [](const Params& p) -> std::string {
+       return p.flag("nesterov") && p.real("momentum") <= 0 ? "Nesterov momentum needs momentum > 0"
+                                                            : "";
+     }}};
 
-/// A base optimizer used plainly: one loss and gradient, one base step.
-class Plain : public Optimizer {
- public:
-  using Optimizer::Optimizer;
-  torch::Tensor step(StepContext& ctx) override {
-    auto loss = ctx.loss_and_grad();
-    base_step();
-    return loss;
-  }
-};
-
-bool register_base(const std::string& name, const std::string& summary, const ParamSpecs& specs,
-                   BaseOptimizerFactory make) {
-  base_optimizer_registry().add({name, summary, specs, make});
-  optimizer_registry().add({name, summary, specs,
-                            [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-                              auto base = make_base_optimizer(w, p);
-                              return std::make_unique<Plain>(std::move(w), std::move(base));
-                            },
-                            "1 fwd / 1 bwd"});
-  return true;
-}
+const std::string kPlainCost = "1 fwd / 1 bwd";
 
 const bool registered =
-    register_base("sgd", "stochastic gradient descent with momentum, Nesterov, weight decay", kSgd, make_sgd) &&
-    register_base("adam", "Adam (Kingma and Ba, ICLR 2015); L2 weight decay", kAdam, make_adam) &&
-    register_base("adamw", "AdamW (Loshchilov and Hutter, ICLR 2019); decoupled weight decay", kAdamW, make_adamw);
+    optimizer_registry().add({"sgd", "stochastic gradient descent with momentum, Nesterov, weight decay",
+                              kSgd, base_optimizer(make_sgd), kPlainCost, kSgdRules}) &&
+    optimizer_registry().add({"adam", "Adam (Kingma and Ba, ICLR 2015); L2 weight decay",
+                              adam_specs(1e-4, "L2 penalty added to the gradient (as torch.optim.Adam)"),
+                              base_optimizer(make_adam), kPlainCost}) &&
+    optimizer_registry().add({"adamw", "AdamW (Loshchilov and Hutter, ICLR 2019); decoupled weight decay",
+                              adam_specs(1e-2, "decoupled weight decay (Loshchilov and Hutter 2019)"),
+                              base_optimizer(make_adamw), kPlainCost});
 
 }  // namespace
 }  // namespace gda

@@ -27,19 +27,22 @@
 namespace gda {
 namespace {
 
-class Bsam : public Optimizer {
+struct BsamOptions {
+  double rho_max, rho_min;
+};
+
+BsamOptions bsam_options(const Params& p) { return {p.real("rho_max"), p.real("rho_min")}; }
+
+class Bsam : public OptimizerWith<BsamOptions> {
  public:
-  Bsam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho_max,
-       double rho_min)
-      : Optimizer(std::move(w), std::move(base)), rho_max_(rho_max), rho_min_(rho_min),
-        lr0_(base_lr()) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g = gradients(params_);
-    const double rho_min = lr0_ > 0 ? rho_min_ * base_lr() / lr0_ : rho_min_;
+    const double rho_min = lr0_ > 0 ? o_.rho_min * base_lr() / lr0_ : o_.rho_min;
     {
-      Perturbed at(params_, sam_ascent(g, rho_max_));  // w + rho_max·g/||g||
+      Perturbed at(params_, sam_ascent(g, o_.rho_max));  // w + rho_max·g/||g||
       ctx.loss_and_grad();
     }
     const Tensors g_max = gradients(params_);
@@ -60,10 +63,7 @@ class Bsam : public Optimizer {
   }
 
  private:
-  double base_lr() const { return base_->param_groups().at(0).options().get_lr(); }
-
-  double rho_max_, rho_min_;
-  double lr0_;  ///< the base's lr at construction, the reference of the rho_min schedule
+  const double lr0_ = base_lr();  ///< the base's lr at construction, the reference of the rho_min schedule
 };
 
 const bool registered = optimizer_registry().add(
@@ -72,11 +72,7 @@ const bool registered = optimizer_registry().add(
      {positive("rho_max", 0.05, "radius of the max-sharpness (ascent) point, as SAM's rho"),
       real("rho_min", 0.05, "radius of the min-sharpness (descent) point; scaled by lr / initial lr",
            0.0)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Bsam>(std::move(w), std::move(base), p.real("rho_max"),
-                                     p.real("rho_min"));
-     },
+     variant<Bsam>(bsam_options),
      "3 fwd / 3 bwd"});
 
 }  // namespace

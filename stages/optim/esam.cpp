@@ -46,12 +46,18 @@
 namespace gda {
 namespace {
 
-class Esam : public Optimizer {
+struct EsamOptions {
+  double rho, beta, gamma;
+  bool strict;  ///< selection = "code": sharpness strictly above the k-th largest
+};
+
+EsamOptions esam_options(const Params& p) {
+  return {p.real("rho"), p.real("beta"), p.real("gamma"), p.text("selection") == "code"};
+}
+
+class Esam : public OptimizerWith<EsamOptions> {
  public:
-  Esam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-       double beta, double gamma, bool strict)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), beta_(beta), gamma_(gamma), strict_(strict),
-        frozen_(params_.size(), false) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     torch::Tensor before;  // l_i(w), from the same forward as the gradient
@@ -68,19 +74,18 @@ class Esam : public Optimizer {
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    std::vector<std::int64_t> flags(frozen_.begin(), frozen_.end());
-    archive.write("esam_frozen", torch::tensor(flags, torch::kInt64));
+    archive.write("esam_frozen", torch::tensor(std::vector<std::int64_t>(frozen_.begin(), frozen_.end())));
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
     torch::Tensor flags;
     archive.read("esam_frozen", flags);
-    TORCH_CHECK(flags.numel() == static_cast<std::int64_t>(params_.size()),
-                "esam: saved state is for ", flags.numel(), " parameter tensors, not ", params_.size());
-    flags = flags.to(torch::kCPU);
-    for (std::size_t i = 0; i < frozen_.size(); ++i)
-      frozen_[i] = flags[static_cast<std::int64_t>(i)].item<std::int64_t>() != 0;
+    TORCH_CHECK(flags.numel() == static_cast<std::int64_t>(params_.size()), "esam: saved state is for ",
+                flags.numel(), " parameter tensors, not ", params_.size());
+    flags = flags.to(torch::kCPU).contiguous();
+    const auto* f = flags.data_ptr<std::int64_t>();
+    frozen_.assign(f, f + flags.numel());
   }
 
  private:
@@ -90,7 +95,7 @@ class Esam : public Optimizer {
     Tensors g = gradients(params_);
     for (std::size_t i = 0; i < g.size(); ++i)
       if (frozen_[i]) g[i] = torch::zeros_like(g[i]);
-    const double scale = rho_ / beta_ / (std::sqrt(squared_norm(g)) + 1e-7);
+    const double scale = o_.rho / o_.beta / (std::sqrt(squared_norm(g)) + 1e-7);
     Tensors e;
     for (const auto& t : g) e.push_back(t * scale);
     return e;
@@ -98,15 +103,15 @@ class Esam : public Optimizer {
 
   /// B+ as sorted row indices, or undefined (the whole batch) when gamma ≥ 0.99.
   torch::Tensor sharpest(const torch::Tensor& sharpness) const {
-    if (gamma_ >= 0.99) return {};
+    if (o_.gamma >= 0.99) return {};
     const std::int64_t n = sharpness.size(0);
     const std::int64_t least = std::min<std::int64_t>(2, n);
     // Python's int(n * gamma), as the code
-    const auto k = static_cast<std::int64_t>(static_cast<double>(n) * gamma_);
+    const auto k = static_cast<std::int64_t>(static_cast<double>(n) * o_.gamma);
     torch::Tensor kept;
     if (k >= 1) {
       auto top = torch::topk(sharpness, k);
-      if (strict_) {
+      if (o_.strict) {
         const auto cutoff = std::get<0>(top)[k - 1];
         kept = torch::nonzero(sharpness > cutoff).reshape({-1});
       } else {
@@ -120,12 +125,11 @@ class Esam : public Optimizer {
   /// One uniform draw per tensor: frozen at the next step when u > beta (u ∈ [0, 1)).
   void draw_frozen() {
     for (std::size_t i = 0; i < frozen_.size(); ++i)
-      frozen_[i] = torch::rand({1}, torch::kFloat64).item<double>() > beta_;
+      frozen_[i] = torch::rand({1}, torch::kFloat64).item<double>() > o_.beta;
   }
 
-  double rho_, beta_, gamma_;
-  bool strict_;
-  std::vector<bool> frozen_;  ///< per parameter tensor: no perturbation at the next step
+  std::vector<bool> frozen_ = std::vector<bool>(params_.size(), false);  ///< per parameter tensor: no
+                                                                         ///< perturbation at the next step
 };
 
 const bool registered = optimizer_registry().add(
@@ -143,11 +147,7 @@ const bool registered = optimizer_registry().add(
            "SDS cut: \"code\" keeps sharpness > the k-th largest (k - 1 samples, official code), "
            "\"topk\" keeps the k = int(gamma * n) largest (the paper)",
            {"code", "topk"})},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Esam>(std::move(w), std::move(base), p.real("rho"), p.real("beta"),
-                                     p.real("gamma"), p.text("selection") == "code");
-     },
+     variant<Esam>(esam_options),
      "3 fwd / 2 bwd (the 2nd bwd on a gamma fraction of the batch)"});
 
 }  // namespace

@@ -26,11 +26,15 @@
 namespace gda {
 namespace {
 
-class FisherSam : public Optimizer {
+struct FisherSamOptions {
+  double rho, eta;
+};
+
+FisherSamOptions fisher_sam_options(const Params& p) { return {p.real("rho"), p.real("eta")}; }
+
+class FisherSam : public OptimizerWith<FisherSamOptions> {
  public:
-  FisherSam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-            double eta)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), eta_(eta) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
@@ -47,17 +51,12 @@ class FisherSam : public Optimizer {
   Tensors ascent(const Tensors& g) const {
     torch::NoGradGuard no_grad;
     Tensors u;  // f⁻¹g
-    double q = 0;  // gᵀ f⁻¹ g
-    for (const auto& t : g) {
-      u.push_back(t / (1.0 + eta_ * t * t));
-      q += (t * u.back()).sum().item<double>();
-    }
-    const double scale = rho_ / (std::sqrt(q) + 1e-12);
+    for (const auto& t : g) u.push_back(t / (1.0 + o_.eta * t * t));
+    const double q = dot(g, u);  // gᵀ f⁻¹ g
+    const double scale = o_.rho / (std::sqrt(q) + 1e-12);
     for (auto& t : u) t = t * scale;
     return u;
   }
-
-  double rho_, eta_;
 };
 
 const bool registered = optimizer_registry().add(
@@ -65,10 +64,7 @@ const bool registered = optimizer_registry().add(
      "Fisher SAM: SAM over an ellipsoid of the diagonal Fisher information (Kim et al., ICML 2022)",
      {positive("rho", 0.1, "radius of the Fisher ellipsoid (the paper's gamma)"),
       real("eta", 1.0, "weight of the squared-gradient Fisher in f = 1 + eta·g² (0 gives SAM)", 0.0)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<FisherSam>(std::move(w), std::move(base), p.real("rho"), p.real("eta"));
-     },
+     variant<FisherSam>(fisher_sam_options),
      "2 fwd / 2 bwd"});
 
 }  // namespace

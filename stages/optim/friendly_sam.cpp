@@ -21,6 +21,7 @@
 //   lambda 0.95; a log with lambda 0.95 is released too).
 // State across steps: m, and whether it has started (both saved and loaded).
 // Cost: 2 fwd / 2 bwd per step, like SAM; the EMA costs no pass.
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <string>
@@ -31,17 +32,23 @@
 namespace gda {
 namespace {
 
-class FriendlySam : public Optimizer {
+struct FriendlySamOptions {
+  double rho, sigma, lambda;
+  bool paper_ema;  ///< ema = "paper", else "code"
+};
+
+FriendlySamOptions friendly_sam_options(const Params& p) {
+  return {p.real("rho"), p.real("sigma"), p.real("lambda"), p.text("ema") == "paper"};
+}
+
+class FriendlySam : public OptimizerWith<FriendlySamOptions> {
  public:
-  FriendlySam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-              double sigma, double lambda, bool paper_ema)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), sigma_(sigma), lambda_(lambda),
-        paper_ema_(paper_ema) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     {
-      Perturbed at(params_, sam_ascent(direction(gradients(params_)), rho_));  // w + e
+      Perturbed at(params_, sam_ascent(direction(gradients(params_)), o_.rho));  // w + e
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
     base_step();
@@ -50,36 +57,26 @@ class FriendlySam : public Optimizer {
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    archive.write("friendly_sam_has_ema", torch::scalar_tensor(m_.empty() ? 0 : 1, torch::kInt64));
-    for (std::size_t i = 0; i < m_.size(); ++i) archive.write(m_key(i), m_[i]);
+    torch::optim::serialize(archive, "friendly_sam_m", m_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor has;
-    archive.read("friendly_sam_has_ema", has);
-    m_.clear();
-    if (has.item<std::int64_t>() == 0) return;
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      torch::Tensor m;
-      archive.read(m_key(i), m);
-      m_.push_back(m);
-    }
+    torch::optim::serialize(archive, "friendly_sam_m", m_);
   }
 
  private:
-  static std::string m_key(std::size_t i) { return "friendly_sam_m_" + std::to_string(i); }
 
   /// d_t from the clean gradient g_t, updating the EMA m in the chosen order.
   Tensors direction(const Tensors& g) {
     torch::NoGradGuard no_grad;
     Tensors d;
-    if (paper_ema_) {
+    if (o_.paper_ema) {
       if (m_.empty())
         for (const auto& t : g) m_.push_back(torch::zeros_like(t));
       for (std::size_t i = 0; i < g.size(); ++i) {
-        m_[i] = lambda_ * m_[i] + (1 - lambda_) * g[i];
-        d.push_back(g[i] - sigma_ * m_[i]);
+        m_[i] = o_.lambda * m_[i] + (1 - o_.lambda) * g[i];
+        d.push_back(g[i] - o_.sigma * m_[i]);
       }
     } else if (m_.empty()) {  // the code's first step: m ← g_1, no subtraction
       for (const auto& t : g) {
@@ -88,15 +85,13 @@ class FriendlySam : public Optimizer {
       }
     } else {
       for (std::size_t i = 0; i < g.size(); ++i) {
-        d.push_back(g[i] - sigma_ * m_[i]);
-        m_[i] = lambda_ * m_[i] + (1 - lambda_) * g[i];
+        d.push_back(g[i] - o_.sigma * m_[i]);
+        m_[i] = o_.lambda * m_[i] + (1 - o_.lambda) * g[i];
       }
     }
     return d;
   }
 
-  double rho_, sigma_, lambda_;
-  bool paper_ema_;
   Tensors m_;  ///< EMA of the clean gradients; empty before the first step
 };
 
@@ -111,11 +106,7 @@ const bool registered = optimizer_registry().add(
            "\"code\" = official code (m starts at g_1; subtract, then update), \"paper\" = the paper's "
            "update (m starts at 0; update, then subtract)",
            {"code", "paper"})},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<FriendlySam>(std::move(w), std::move(base), p.real("rho"), p.real("sigma"),
-                                            p.real("lambda"), p.text("ema") == "paper");
-     },
+     variant<FriendlySam>(friendly_sam_options),
      "2 fwd / 2 bwd"});
 
 }  // namespace

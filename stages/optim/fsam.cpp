@@ -28,6 +28,7 @@
 // State across steps: the mask and the step counter (both saved and loaded).
 // Cost: 2 fwd / 2 bwd per step; fisher = "per_sample" adds one single-sample fwd/bwd per sample
 // of the batch on mask steps.
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -62,19 +63,26 @@ std::vector<bool> maskable_tensors(const Model& model) {
   return maskable;
 }
 
-class Fsam : public Optimizer {
+struct FsamOptions {
+  double rho, keep_ratio;
+  std::int64_t mask_interval;
+  bool per_sample;  ///< fisher = "per_sample", else "batch"
+};
+
+FsamOptions fsam_options(const Params& p) {
+  return {p.real("rho"), p.real("keep_ratio"), p.integer("mask_interval"), p.text("fisher") == "per_sample"};
+}
+
+class Fsam : public OptimizerWith<FsamOptions> {
  public:
-  Fsam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-       double keep_ratio, std::int64_t interval, bool per_sample)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), keep_ratio_(keep_ratio),
-        interval_(interval), per_sample_(per_sample) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g = gradients(params_);
-    if (t_ % interval_ == 0 || mask_.empty()) build_mask(ctx, g);
+    if (t_ % o_.mask_interval == 0 || mask_.empty()) build_mask(ctx, g);
     {
-      Perturbed at(params_, masked_ascent(g, mask_, rho_));  // w + e
+      Perturbed at(params_, masked_ascent(g, mask_, o_.rho));  // w + e
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
     ++t_;
@@ -84,26 +92,17 @@ class Fsam : public Optimizer {
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    archive.write("fsam_step", torch::scalar_tensor(t_, torch::kInt64));
-    for (std::size_t i = 0; i < mask_.size(); ++i) archive.write(mask_key(i), mask_[i]);
+    write_int(archive, "fsam_step", t_);
+    torch::optim::serialize(archive, "fsam_mask", mask_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor t;
-    archive.read("fsam_step", t);
-    t_ = t.item<std::int64_t>();
-    mask_.clear();
-    if (t_ == 0) return;  // no mask built yet, so none was saved
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      torch::Tensor m;
-      archive.read(mask_key(i), m);
-      mask_.push_back(m);
-    }
+    t_ = read_int(archive, "fsam_step");
+    torch::optim::serialize(archive, "fsam_mask", mask_);
   }
 
  private:
-  static std::string mask_key(std::size_t i) { return "fsam_mask_" + std::to_string(i); }
 
   /// The mask: 1 on the top ⌊keep_ratio·N⌋ Fisher entries of the N maskable ones, 0 on the
   /// other maskable entries, 1 on every unmaskable tensor.
@@ -114,7 +113,7 @@ class Fsam : public Optimizer {
                   "fsam: the model's parameters are not the optimizer's");
     }
     Tensors fisher;
-    if (per_sample_) {
+    if (o_.per_sample) {
       fisher = empirical_fisher(ctx, params_, ctx.batch_size());
     } else {
       torch::NoGradGuard no_grad;
@@ -128,7 +127,7 @@ class Fsam : public Optimizer {
     if (!flat.empty()) {
       const auto all = torch::cat(flat);
       // Python's int(total * keep_ratio), as the code
-      const auto keep = static_cast<std::int64_t>(static_cast<double>(all.numel()) * keep_ratio_);
+      const auto keep = static_cast<std::int64_t>(static_cast<double>(all.numel()) * o_.keep_ratio);
       chosen = top_entries(all, keep);
     }
     mask_.clear();
@@ -144,9 +143,6 @@ class Fsam : public Optimizer {
     }
   }
 
-  double rho_, keep_ratio_;
-  std::int64_t interval_;
-  bool per_sample_;
   std::int64_t t_ = 0;        ///< steps taken so far
   Tensors mask_;              ///< one 0/1 tensor per parameter
   std::vector<bool> maskable_;  ///< which parameters the mask may switch off
@@ -163,11 +159,7 @@ const bool registered = optimizer_registry().add(
            "Fisher estimate: \"batch\" = squared batch gradient (official code), \"per_sample\" = sum of "
            "squared per-sample gradients (the paper; one extra single-sample pass per sample on mask steps)",
            {"batch", "per_sample"})},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Fsam>(std::move(w), std::move(base), p.real("rho"), p.real("keep_ratio"),
-                                     p.integer("mask_interval"), p.text("fisher") == "per_sample");
-     },
+     variant<Fsam>(fsam_options),
      "2 fwd / 2 bwd (fisher = \"per_sample\": + 1 single-sample fwd/bwd per batch sample every "
      "mask_interval-th step)"});
 

@@ -37,19 +37,26 @@
 namespace gda {
 namespace {
 
-class Gam : public Optimizer {
+struct GamOptions {
+  double rho, rho_prime, alpha, beta, gamma;
+  bool adaptive;
+};
+
+GamOptions gam_options(const Params& p) {
+  return {p.real("rho"),  p.real("rho_prime"), p.real("alpha"),
+          p.real("beta"), p.real("gamma"),     p.flag("adaptive")};
+}
+
+class Gam : public OptimizerWith<GamOptions> {
  public:
-  Gam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-      double rho_prime, double alpha, double beta, double gamma, bool adaptive)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), rho_prime_(rho_prime), alpha_(alpha),
-        beta_(beta), gamma_(gamma), adaptive_(adaptive) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g0 = gradients(params_);
     Tensors g1, g2, g3;
     {
-      Perturbed at(params_, ascent(g0, rho_prime_));  // w + rho'·g0/||g0||
+      Perturbed at(params_, ascent(g0, o_.rho_prime));  // w + rho'·g0/||g0||
       ctx.loss_and_grad();
       g1 = gradients(params_);
     }
@@ -59,26 +66,23 @@ class Gam : public Optimizer {
       for (std::size_t i = 0; i < g0.size(); ++i) h0.push_back(g1[i] - g0[i]);
     }
     {
-      Perturbed at_w2(params_, ascent(h0, rho_));  // w2 = w + rho·h0/||h0||
+      Perturbed at_w2(params_, ascent(h0, o_.rho));  // w2 = w + rho·h0/||h0||
       ctx.loss_and_grad();
       g2 = gradients(params_);
-      Perturbed at_w3(params_, ascent(g2, rho_prime_));  // w2 + rho'·g2/||g2||
+      Perturbed at_w3(params_, ascent(g2, o_.rho_prime));  // w2 + rho'·g2/||g2||
       ctx.loss_and_grad();
       g3 = gradients(params_);
     }  // at_w3 restores w2, then at_w2 restores w
     {
       torch::NoGradGuard no_grad;
       Tensors hp, hm;
-      double dot = 0;
       for (std::size_t i = 0; i < params_.size(); ++i) {
-        hp.push_back(alpha_ * g1[i] + (1 - alpha_) * g3[i]);
-        hm.push_back(beta_ * g0[i] + (1 - beta_) * g2[i]);
-        dot += (hm[i] * hp[i]).sum().item<double>();
+        hp.push_back(o_.alpha * g1[i] + (1 - o_.alpha) * g3[i]);
+        hm.push_back(o_.beta * g0[i] + (1 - o_.beta) * g2[i]);
       }
-      const double hp2 = squared_norm(hp);
-      const double along = hp2 > 0 ? dot / hp2 : 0.0;
+      const Tensors hm_perp = orthogonal_part(hm, hp);
       for (std::size_t i = 0; i < params_.size(); ++i)
-        params_[i].mutable_grad() = hp[i] - gamma_ * (hm[i] - along * hp[i]);
+        params_[i].mutable_grad() = hp[i] - o_.gamma * hm_perp[i];
     }
     base_step();
     return loss;
@@ -87,11 +91,8 @@ class Gam : public Optimizer {
  private:
   /// The move of radius r along v from the current weights (SAM's, or the adaptive one).
   Tensors ascent(const Tensors& v, double r) const {
-    return adaptive_ ? adaptive_ascent(params_, v, r, 0.0) : sam_ascent(v, r);
+    return o_.adaptive ? adaptive_ascent(params_, v, r, 0.0) : sam_ascent(v, r);
   }
-
-  double rho_, rho_prime_, alpha_, beta_, gamma_;
-  bool adaptive_;
 };
 
 const bool registered = optimizer_registry().add(
@@ -106,12 +107,7 @@ const bool registered = optimizer_registry().add(
       real("gamma", 0.045,
            "weight of h-'s part orthogonal to h+; 0.045 = the code's grad_gamma 0.03", 0.0),
       flag("adaptive", false, "ASAM neighbourhood of the official code: e = r * w^2 v / ||w v||")},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Gam>(std::move(w), std::move(base), p.real("rho"),
-                                    p.real("rho_prime"), p.real("alpha"), p.real("beta"),
-                                    p.real("gamma"), p.flag("adaptive"));
-     },
+     variant<Gam>(gam_options),
      "4 fwd / 4 bwd"});
 
 }  // namespace

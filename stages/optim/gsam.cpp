@@ -43,12 +43,18 @@
 namespace gda {
 namespace {
 
-class Gsam : public Optimizer {
+struct GsamOptions {
+  double rho_max, rho_min, alpha;
+  bool adaptive;
+};
+
+GsamOptions gsam_options(const Params& p) {
+  return {p.real("rho_max"), p.real("rho_min"), p.real("alpha"), p.flag("adaptive")};
+}
+
+class Gsam : public OptimizerWith<GsamOptions> {
  public:
-  Gsam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho_max,
-       double rho_min, double alpha, bool adaptive)
-      : Optimizer(std::move(w), std::move(base)), rho_max_(rho_max), rho_min_(rho_min),
-        alpha_(alpha), adaptive_(adaptive), lr_max_(base_lr()) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
@@ -56,35 +62,28 @@ class Gsam : public Optimizer {
     const double rho = rho_t();
     {
       Perturbed at(params_,
-                   adaptive_ ? adaptive_ascent(params_, g, rho, 0.0) : sam_ascent(g, rho));
+                   o_.adaptive ? adaptive_ascent(params_, g, rho, 0.0) : sam_ascent(g, rho));
       ctx.loss_and_grad();
     }
     const Tensors gs = gradients(params_);  // g_s at w + e; the weights are back at w
     {
       torch::NoGradGuard no_grad;
-      double dot = 0;
-      for (std::size_t i = 0; i < g.size(); ++i) dot += (g[i] * gs[i]).sum().item<double>();
-      const double gs2 = squared_norm(gs);
-      const double along = gs2 > 0 ? dot / gs2 : 0.0;
+      const Tensors g_perp = orthogonal_part(g, gs);
       for (std::size_t i = 0; i < params_.size(); ++i)
-        params_[i].mutable_grad() = gs[i] - alpha_ * (g[i] - along * gs[i]);
+        params_[i].mutable_grad() = gs[i] - o_.alpha * g_perp[i];
     }
     base_step();
     return loss;
   }
 
  private:
-  double base_lr() const { return base_->param_groups().at(0).options().get_lr(); }
-
   /// rho_min + (rho_max − rho_min)·lr_t/lr_max (lr_min = 0); rho_max while the lr is unchanged.
   double rho_t() const {
-    if (lr_max_ <= 0) return rho_max_;
-    return rho_min_ + (rho_max_ - rho_min_) * base_lr() / lr_max_;
+    if (lr_max_ <= 0) return o_.rho_max;
+    return o_.rho_min + (o_.rho_max - o_.rho_min) * base_lr() / lr_max_;
   }
 
-  double rho_max_, rho_min_, alpha_;
-  bool adaptive_;
-  double lr_max_;           ///< the base's lr at construction, the top of the rho schedule
+  const double lr_max_ = base_lr();  ///< the base's lr at construction, the top of the rho schedule
 };
 
 const bool registered = optimizer_registry().add(
@@ -98,15 +97,12 @@ const bool registered = optimizer_registry().add(
       real("alpha", 0.4,
            "weight of the ascent along the clean gradient's part orthogonal to the SAM gradient", 0.0),
       flag("adaptive", false, "ASAM neighbourhood of the PyTorch code: e = rho * w^2 g / ||w g||")},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       if (p.real("rho_min") > p.real("rho_max"))
-         throw UserError(
-             "optimizer.rho_min must not exceed optimizer.rho_max (gsam's rho schedule)");
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Gsam>(std::move(w), std::move(base), p.real("rho_max"),
-                                     p.real("rho_min"), p.real("alpha"), p.flag("adaptive"));
-     },
-     "2 fwd / 2 bwd"});
+     variant<Gsam>(gsam_options),
+     "2 fwd / 2 bwd",
+     {{{"rho_min", "rho_max"}, [](const Params& p) -> std::string {
+         return p.real("rho_min") > p.real("rho_max") ? "rho_min must not exceed rho_max (gsam's rho schedule)"
+                                                      : "";
+       }}}});
 
 }  // namespace
 }  // namespace gda

@@ -16,6 +16,7 @@
 //   part of this optimizer.
 // State across steps: g_v and the step counter (both saved and loaded).
 // Cost: 2 fwd / 2 bwd on a SAM step, 1 / 1 on a reuse step, all on the full batch.
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -27,16 +28,21 @@
 namespace gda {
 namespace {
 
-class LookSam : public Optimizer {
+struct LookSamOptions {
+  double rho, alpha;
+  std::int64_t k;
+};
+
+LookSamOptions looksam_options(const Params& p) { return {p.real("rho"), p.real("alpha"), p.integer("k")}; }
+
+class LookSam : public OptimizerWith<LookSamOptions> {
  public:
-  LookSam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-          double alpha, std::int64_t k)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), k_(k) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g = gradients(params_);
-    if (t_ % k_ == 0 || gv_.empty()) sam_step(ctx, g);
+    if (t_ % o_.k == 0 || gv_.empty()) sam_step(ctx, g);
     else reuse_step(g);
     ++t_;
     base_step();
@@ -45,53 +51,36 @@ class LookSam : public Optimizer {
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    archive.write("looksam_step", torch::scalar_tensor(t_, torch::kInt64));
-    for (std::size_t i = 0; i < gv_.size(); ++i) archive.write(gv_key(i), gv_[i]);
+    write_int(archive, "looksam_step", t_);
+    torch::optim::serialize(archive, "looksam_gv", gv_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor t;
-    archive.read("looksam_step", t);
-    t_ = t.item<std::int64_t>();
-    gv_.clear();
-    if (t_ == 0) return;  // no SAM step yet, so no g_v was saved
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      torch::Tensor v;
-      archive.read(gv_key(i), v);
-      gv_.push_back(v);
-    }
+    t_ = read_int(archive, "looksam_step");
+    torch::optim::serialize(archive, "looksam_gv", gv_);
   }
 
  private:
-  static std::string gv_key(std::size_t i) { return "looksam_gv_" + std::to_string(i); }
 
   /// g_s at w + rho·g/||g|| is left in .grad for the base step; g_v is kept.
   void sam_step(StepContext& ctx, const Tensors& g) {
     {
-      Perturbed at(params_, sam_ascent(g, rho_));
+      Perturbed at(params_, sam_ascent(g, o_.rho));
       ctx.loss_and_grad();
     }
-    torch::NoGradGuard no_grad;
-    const Tensors gs = gradients(params_);
-    double dot = 0;
-    for (std::size_t i = 0; i < g.size(); ++i) dot += (g[i] * gs[i]).sum().item<double>();
-    const double along = dot / (squared_norm(g) + 1e-12);
-    gv_.clear();
-    for (std::size_t i = 0; i < g.size(); ++i) gv_.push_back(gs[i] - along * g[i]);
+    gv_ = orthogonal_part(gradients(params_), g, 1e-12);
   }
 
   /// .grad ← g + alpha·(||g|| / ||g_v||)·g_v with the stored g_v.
   void reuse_step(const Tensors& g) {
     torch::NoGradGuard no_grad;
     const double scale =
-        alpha_ * std::sqrt(squared_norm(g)) / (std::sqrt(squared_norm(gv_)) + 1e-12);
+        o_.alpha * std::sqrt(squared_norm(g)) / (std::sqrt(squared_norm(gv_)) + 1e-12);
     for (std::size_t i = 0; i < params_.size(); ++i)
       params_[i].mutable_grad() = g[i] + scale * gv_[i];
   }
 
-  double rho_, alpha_;
-  std::int64_t k_;
   std::int64_t t_ = 0;  ///< steps taken so far
   Tensors gv_;          ///< g_v from the last SAM step
 };
@@ -103,11 +92,7 @@ const bool registered = optimizer_registry().add(
      {positive("rho", 0.1, "radius of the weight perturbation on SAM steps"),
       real("alpha", 0.7, "weight of the reused orthogonal component g_v", 0.0),
       integer("k", 5, "a SAM step every k steps (k = 1 is SAM)", 1)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<LookSam>(std::move(w), std::move(base), p.real("rho"), p.real("alpha"),
-                                        p.integer("k"));
-     },
+     variant<LookSam>(looksam_options),
      "2 fwd / 2 bwd every k-th step, 1 fwd / 1 bwd otherwise"});
 
 }  // namespace

@@ -33,15 +33,20 @@
 namespace gda {
 namespace {
 
-class Msam : public Optimizer {
+struct MsamOptions {
+  double rho;
+  std::int64_t m;
+};
+
+MsamOptions msam_options(const Params& p) { return {p.real("rho"), p.integer("m")}; }
+
+class Msam : public OptimizerWith<MsamOptions> {
  public:
-  Msam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-       std::int64_t m)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), m_(m) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     const std::int64_t n = ctx.batch_size();
-    const std::int64_t parts = std::max<std::int64_t>(1, std::min<std::int64_t>(m_, n / 2));
+    const std::int64_t parts = std::max<std::int64_t>(1, std::min<std::int64_t>(o_.m, n / 2));
     const auto rows =
         torch::arange(n, torch::TensorOptions().dtype(torch::kInt64).device(ctx.inputs().device()));
     const auto micro_batches = torch::tensor_split(rows, parts);
@@ -50,7 +55,7 @@ class Msam : public Optimizer {
     for (const auto& b : micro_batches) {
       auto loss = ctx.loss_and_grad(b);  // g_j at w
       {
-        Perturbed at(params_, sam_ascent(gradients(params_), rho_));  // w + e_j
+        Perturbed at(params_, sam_ascent(gradients(params_), o_.rho));  // w + e_j
         ctx.loss_and_grad(b);                                         // h_j
       }
       torch::NoGradGuard no_grad;
@@ -69,10 +74,6 @@ class Msam : public Optimizer {
     base_step();
     return loss_sum * inv;
   }
-
- private:
-  double rho_;
-  std::int64_t m_;
 };
 
 const bool registered = optimizer_registry().add(
@@ -81,10 +82,7 @@ const bool registered = optimizer_registry().add(
      "arXiv 2023)",
      {positive("rho", 0.05, "radius of each micro-batch's weight perturbation"),
       integer("m", 4, "number of micro-batches (at most n/2 are used, so each has >= 2 samples)", 1)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Msam>(std::move(w), std::move(base), p.real("rho"), p.integer("m"));
-     },
+     variant<Msam>(msam_options),
      "2m fwd / 2m bwd, each on n/m samples (2n / 2n samples, as SAM)"});
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "stages/models/model.h"
-#include "stages/optim/optimizer.h"
 
 namespace gda {
 

@@ -2,15 +2,13 @@
 // The weight perturbations shared by the sharpness-aware family: the ascent direction of
 // SAM's Euclidean ball and of ASAM's scale-invariant one, and moving the weights there
 // and back. Variants build on these instead of repeating them.
-#include <torch/types.h>
-
 #include <vector>
+
+#include "stages/optim/tensor_list.h"
 
 namespace gda {
 
 class Model;
-
-using Tensors = std::vector<torch::Tensor>;
 
 /// SAM (Foret et al. 2021): e = rho · g / (||g|| + 1e-12), the norm over all tensors.
 Tensors sam_ascent(const Tensors& g, double rho);

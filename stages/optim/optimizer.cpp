@@ -3,13 +3,34 @@
 #include <torch/torch.h>
 
 namespace gda {
+namespace {
 
-Optimizer::Optimizer(std::vector<torch::Tensor> params, std::unique_ptr<torch::optim::Optimizer> base)
+/// A base optimizer used plainly: one loss and gradient, one base step.
+class Plain : public Optimizer {
+ public:
+  using Optimizer::Optimizer;
+  torch::Tensor step(StepContext& ctx) override {
+    auto loss = ctx.loss_and_grad();
+    base_step();
+    return loss;
+  }
+};
+
+/// The entry of the base optimizer an [optimizer] section naming `name` over `base` uses.
+const OptimizerRegistry::Entry& base_entry(const std::string& name, const std::string& base) {
+  return optimizer_registry().get(is_base_optimizer(name) ? name : base);
+}
+
+}  // namespace
+
+Optimizer::Optimizer(Tensors params, BaseOptimizer base)
     : params_(std::move(params)), base_(std::move(base)) {}
 
 Optimizer::~Optimizer() = default;
 
 void Optimizer::base_step() { base_->step(); }
+
+double Optimizer::base_lr() const { return base_->param_groups().at(0).options().get_lr(); }
 
 void Optimizer::begin_stage(const StageInputs&) {}
 
@@ -25,9 +46,14 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
   base_->load(base);
 }
 
-BaseOptimizerRegistry& base_optimizer_registry() {
-  static BaseOptimizerRegistry r("base optimizer");
-  return r;
+void write_int(torch::serialize::OutputArchive& archive, const std::string& key, std::int64_t value) {
+  archive.write(key, torch::scalar_tensor(value, torch::kInt64));
+}
+
+std::int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key) {
+  torch::Tensor t;
+  archive.read(key, t);
+  return t.item<std::int64_t>();
 }
 
 OptimizerRegistry& optimizer_registry() {
@@ -35,48 +61,52 @@ OptimizerRegistry& optimizer_registry() {
   return r;
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_base_optimizer(std::vector<torch::Tensor> params,
-                                                             const Params& p) {
-  return base_optimizer_registry().get(p.text("base")).make(std::move(params), p);
+bool is_base_optimizer(const std::string& name) {
+  const auto* e = optimizer_registry().find(name);
+  return e && e->make.base;
 }
 
-std::unique_ptr<Optimizer> make_optimizer(std::vector<torch::Tensor> params, const Params& p) {
-  return optimizer_registry().get(p.text("name")).make(std::move(params), p);
+std::vector<std::string> base_optimizer_names() {
+  std::vector<std::string> names;
+  for (const auto* e : optimizer_registry().all())
+    if (e->make.base) names.push_back(e->name);
+  return names;
 }
 
-double squared_norm(const std::vector<torch::Tensor>& tensors) {
-  double s = 0;
-  // One pass per tensor without temporaries (a float64 copy of 3M weights costs ~3 % of
-  // a SAM step); LibTorch's norm accumulates pairwise, accurate to float rounding.
-  for (const auto& t : tensors)
-    if (t.defined()) {
-      const double n = t.norm().item<double>();
-      s += n * n;
+ParamSpecs optimizer_keys(const std::string& name, const std::string& base) {
+  ParamSpecs keys = base_entry(name, base).params;
+  if (!is_base_optimizer(name))
+    for (const auto& k : optimizer_registry().get(name).params) keys.push_back(k);
+  return keys;
+}
+
+ParamRules optimizer_rules(const std::string& name, const std::string& base) {
+  ParamRules rules = base_entry(name, base).rules;
+  if (!is_base_optimizer(name))
+    for (const auto& r : optimizer_registry().get(name).rules) rules.push_back(r);
+  return rules;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(Tensors params, const Params& p) {
+  const std::string& name = p.text("name");
+  const std::string& base_name = is_base_optimizer(name) ? name : p.text("base");
+  if (auto broken = broken_rules(optimizer_rules(name, base_name), p, "optimizer"); !broken.empty())
+    throw UserError(broken);
+  auto base = base_entry(name, base_name).make.base(params, p);
+  if (is_base_optimizer(name)) return std::make_unique<Plain>(std::move(params), std::move(base));
+  return optimizer_registry().get(name).make.variant(std::move(params), std::move(base), p);
+}
+
+std::size_t choice_index(const ParamSpecs& specs, const Params& p, const std::string& key) {
+  for (const auto& spec : specs)
+    if (spec.name == key) {
+      const auto& choices = spec.choices;
+      const auto it = std::find(choices.begin(), choices.end(), p.text(key));
+      if (it == choices.end())
+        throw UserError("optimizer." + key + " = \"" + p.text(key) + "\" is not one of its choices");
+      return static_cast<std::size_t>(it - choices.begin());
     }
-  return s;
-}
-
-std::vector<torch::Tensor> gradients(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> g;
-  for (const auto& p : params) g.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
-  return g;
-}
-
-void add_to(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& delta,
-            double alpha) {
-  torch::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params.size(); ++i) params[i].add_(delta[i], alpha);
-}
-
-std::vector<torch::Tensor> snapshot(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> s;
-  for (const auto& p : params) s.push_back(p.detach().clone());
-  return s;
-}
-
-void restore(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& saved) {
-  torch::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
+  throw std::logic_error("choice_index: no spec named " + key);
 }
 
 }  // namespace gda

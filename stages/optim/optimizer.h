@@ -3,15 +3,18 @@
 // for losses and gradients as often as its algorithm needs, and finishes with a step of
 // its base optimizer (SGD, Adam, AdamW from torch::optim) on the gradient it chose.
 //
-// Two registries: base optimizers (torch::optim wrappers) and optimizers (what a config
-// names: a base used plainly, or a sharpness-aware variant over a base).
+// One registry holds every name a config may give: the base optimizers (torch::optim
+// wrappers, used plainly when named) and the variants over a base. make_optimizer builds
+// the base once and hands it to the variant, so a variant never builds its own.
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/archive.h>
 
 #include <memory>
+#include <string>
 
 #include "core/registry.h"
 #include "stages/optim/step_context.h"
+#include "stages/optim/tensor_list.h"
 
 namespace gda {
 
@@ -30,9 +33,11 @@ struct StageInputs {
   const Model* source = nullptr;
 };
 
+using BaseOptimizer = std::unique_ptr<torch::optim::Optimizer>;
+
 class Optimizer {
  public:
-  Optimizer(std::vector<torch::Tensor> params, std::unique_ptr<torch::optim::Optimizer> base);
+  Optimizer(Tensors params, BaseOptimizer base);
   virtual ~Optimizer();
 
   /// One step on the context's batch; returns the loss at the weights the step started from.
@@ -45,46 +50,77 @@ class Optimizer {
   virtual void save(torch::serialize::OutputArchive& archive) const;
   virtual void load(torch::serialize::InputArchive& archive);
 
-  const std::vector<torch::Tensor>& params() const { return params_; }
+  const Tensors& params() const { return params_; }
 
  protected:
   /// The base optimizer's update with the gradients now in .grad.
   void base_step();
+  /// The base optimizer's learning rate (of its first parameter group) now.
+  double base_lr() const;
 
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::Optimizer> base_;
+  Tensors params_;
+  BaseOptimizer base_;
 };
 
-using BaseOptimizerFactory =
-    std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>, const Params&)>;
-using BaseOptimizerRegistry = Registry<BaseOptimizerFactory>;
-BaseOptimizerRegistry& base_optimizer_registry();
+/// An optimizer whose settings are an options struct read from its config keys: the
+/// constructor every variant would otherwise write. `o_` holds the options.
+template <class Options>
+class OptimizerWith : public Optimizer {
+ public:
+  OptimizerWith(Tensors params, BaseOptimizer base, Options options)
+      : Optimizer(std::move(params), std::move(base)), o_(std::move(options)) {}
+
+ protected:
+  const Options o_;
+};
+
+/// An int64 kept in an archive, as a 0-d tensor (LibTorch 1.13 declares torch::optim::serialize
+/// for int64_t but does not export it from its shared library).
+void write_int(torch::serialize::OutputArchive& archive, const std::string& key, std::int64_t value);
+std::int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key);
 
 /// p holds the [optimizer] section: the variant's keys, the base's keys and "base".
-using OptimizerFactory =
-    std::function<std::unique_ptr<Optimizer>(std::vector<torch::Tensor>, const Params&)>;
+using BaseOptimizerFactory = std::function<BaseOptimizer(Tensors params, const Params& p)>;
+using VariantFactory =
+    std::function<std::unique_ptr<Optimizer>(Tensors params, BaseOptimizer base, const Params& p)>;
+
+/// How a registered optimizer is built: exactly one of the two is set. A base optimizer
+/// builds a torch::optim optimizer (named in `name`, it is used plainly: one loss and
+/// gradient, one base step); a variant gets the base that `base` names, already built.
+struct OptimizerFactory {
+  BaseOptimizerFactory base;
+  VariantFactory variant;
+};
+
 using OptimizerRegistry = Registry<OptimizerFactory>;
 OptimizerRegistry& optimizer_registry();
 
-/// The base optimizer named by p.text("base"), built from p.
-std::unique_ptr<torch::optim::Optimizer> make_base_optimizer(std::vector<torch::Tensor> params,
-                                                             const Params& p);
+/// The registration of a base optimizer.
+inline OptimizerFactory base_optimizer(BaseOptimizerFactory make) { return {std::move(make), {}}; }
 
-/// The optimizer named by p.text("name").
-std::unique_ptr<Optimizer> make_optimizer(std::vector<torch::Tensor> params, const Params& p);
+/// The registration of variant V, built as V(params, base, read(p)).
+template <class V, class Options>
+OptimizerFactory variant(Options (*read)(const Params&)) {
+  return {{}, [read](Tensors params, BaseOptimizer base, const Params& p) -> std::unique_ptr<Optimizer> {
+            return std::make_unique<V>(std::move(params), std::move(base), read(p));
+          }};
+}
 
-/// Sum of squared entries over all tensors, as a double (for norms across parameters).
-double squared_norm(const std::vector<torch::Tensor>& tensors);
+/// Whether `name` is a registered base optimizer, and all of them (what `base` may name).
+bool is_base_optimizer(const std::string& name);
+std::vector<std::string> base_optimizer_names();
 
-/// The .grad of each parameter (zeros where none).
-std::vector<torch::Tensor> gradients(const std::vector<torch::Tensor>& params);
+/// The keys and the rules of an [optimizer] section naming `name` over `base`: the base's,
+/// then the variant's (`base` is ignored when `name` is a base optimizer itself).
+ParamSpecs optimizer_keys(const std::string& name, const std::string& base);
+ParamRules optimizer_rules(const std::string& name, const std::string& base);
 
-/// params[i] += alpha · delta[i], without recording a graph.
-void add_to(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& delta,
-            double alpha = 1.0);
+/// The optimizer named by p.text("name"), after checking p against its rules (a UserError
+/// when broken: for Params built without the config validator).
+std::unique_ptr<Optimizer> make_optimizer(Tensors params, const Params& p);
 
-/// Copies of the parameters' values, and writing such copies back.
-std::vector<torch::Tensor> snapshot(const std::vector<torch::Tensor>& params);
-void restore(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& saved);
+/// The index of p.text(key) in the `choices` of the spec named `key`: a choice key's value as
+/// an enum whose values follow the spec's order.
+std::size_t choice_index(const ParamSpecs& specs, const Params& p, const std::string& key);
 
 }  // namespace gda

@@ -34,14 +34,21 @@
 namespace gda {
 namespace {
 
-class Rwp : public Optimizer {
+struct RwpOptions {
+  double sigma, alpha;
+  bool filter;  ///< noise = "filter", else "gaussian"
+};
+
+RwpOptions rwp_options(const Params& p) {
+  return {p.real("sigma"), p.real("alpha"), p.text("noise") == "filter"};
+}
+
+class Rwp : public OptimizerWith<RwpOptions> {
  public:
-  Rwp(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double sigma,
-      double alpha, bool filter)
-      : Optimizer(std::move(w), std::move(base)), sigma_(sigma), alpha_(alpha), filter_(filter) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
-    const bool mixed = alpha_ < 1.0;
+    const bool mixed = o_.alpha < 1.0;
     torch::Tensor loss;
     Tensors clean;
     if (mixed) {
@@ -57,7 +64,7 @@ class Rwp : public Optimizer {
       torch::NoGradGuard no_grad;
       const Tensors noisy = gradients(params_);
       for (std::size_t i = 0; i < params_.size(); ++i)
-        params_[i].mutable_grad() = noisy[i] * alpha_ + clean[i] * (1.0 - alpha_);
+        params_[i].mutable_grad() = noisy[i] * o_.alpha + clean[i] * (1.0 - o_.alpha);
     }
     base_step();
     return loss;
@@ -69,21 +76,18 @@ class Rwp : public Optimizer {
     Tensors noise;
     for (const auto& p : params_) {
       auto z = torch::randn_like(p);
-      if (!filter_) {
-        noise.push_back(z * sigma_);
+      if (!o_.filter) {
+        noise.push_back(z * o_.sigma);
       } else if (p.dim() > 1) {
         const auto rows = p.detach().reshape({p.size(0), -1});
-        const auto scale = rows.square().sum(1, /*keepdim=*/true).sqrt() * sigma_;  // [rows, 1]
+        const auto scale = rows.square().sum(1, /*keepdim=*/true).sqrt() * o_.sigma;  // [rows, 1]
         noise.push_back((z.reshape({p.size(0), -1}) * scale).reshape(p.sizes()));
       } else {
-        noise.push_back(z * (sigma_ * (p.detach().norm().item<double>() + 1e-16)));
+        noise.push_back(z * (o_.sigma * (p.detach().norm().item<double>() + 1e-16)));
       }
     }
     return noise;
   }
-
-  double sigma_, alpha_;
-  bool filter_;
 };
 
 const bool registered = optimizer_registry().add(
@@ -98,11 +102,7 @@ const bool registered = optimizer_registry().add(
            "\"gaussian\": N(0, sigma^2) per entry; \"filter\": std sigma * ||row|| per output row "
            "(official RWP/m-RWP code)",
            {"gaussian", "filter"})},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Rwp>(std::move(w), std::move(base), p.real("sigma"), p.real("alpha"),
-                                    p.text("noise") == "filter");
-     },
+     variant<Rwp>(rwp_options),
      "1 fwd / 1 bwd (alpha = 1), 2 fwd / 2 bwd (alpha < 1)"});
 
 }  // namespace

@@ -33,20 +33,25 @@
 namespace gda {
 namespace {
 
-class Sagm : public Optimizer {
+struct SagmOptions {
+  double rho, alpha;
+  bool adaptive;
+};
+
+SagmOptions sagm_options(const Params& p) { return {p.real("rho"), p.real("alpha"), p.flag("adaptive")}; }
+
+class Sagm : public OptimizerWith<SagmOptions> {
  public:
-  Sagm(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-       double alpha, bool adaptive)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), alpha_(alpha), adaptive_(adaptive) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g = gradients(params_);
-    Tensors e = adaptive_ ? adaptive_ascent(params_, g, rho_, 0.0) : sam_ascent(g, rho_);
+    Tensors e = o_.adaptive ? adaptive_ascent(params_, g, o_.rho, 0.0) : sam_ascent(g, o_.rho);
     {
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < e.size(); ++i)
-        e[i] = e[i] - alpha_ * (adaptive_ ? params_[i].detach().square() * g[i] : g[i]);
+        e[i] = e[i] - o_.alpha * (o_.adaptive ? params_[i].detach().square() * g[i] : g[i]);
     }
     {
       Perturbed at(params_, e);  // w + rho·g/||g|| − alpha·g
@@ -61,10 +66,6 @@ class Sagm : public Optimizer {
     base_step();
     return loss;
   }
-
- private:
-  double rho_, alpha_;
-  bool adaptive_;
 };
 
 const bool registered = optimizer_registry().add(
@@ -75,11 +76,7 @@ const bool registered = optimizer_registry().add(
       real("alpha", 0.001, "the descent step -alpha * g taken before the perturbed gradient", 0.0),
       flag("adaptive", false,
            "ASAM neighbourhood of the official code: e = rho * w^2 g / ||w g|| - alpha * w^2 g")},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Sagm>(std::move(w), std::move(base), p.real("rho"), p.real("alpha"),
-                                     p.flag("adaptive"));
-     },
+     variant<Sagm>(sagm_options),
      "2 fwd / 2 bwd"});
 
 }  // namespace

@@ -8,32 +8,31 @@
 namespace gda {
 namespace {
 
-class Sam : public Optimizer {
+struct SamOptions {
+  double rho;
+};
+
+SamOptions sam_options(const Params& p) { return {p.real("rho")}; }
+
+class Sam : public OptimizerWith<SamOptions> {
  public:
-  Sam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     {
-      Perturbed at(params_, sam_ascent(gradients(params_), rho_));  // w + e
+      Perturbed at(params_, sam_ascent(gradients(params_), o_.rho));  // w + e
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
     base_step();
     return loss;
   }
-
- private:
-  double rho_;
 };
 
 const bool registered = optimizer_registry().add(
     {"sam", "SAM, sharpness-aware minimization (Foret et al., ICLR 2021) over a base optimizer",
      {positive("rho", 0.05, "radius of the weight perturbation")},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Sam>(std::move(w), std::move(base), p.real("rho"));
-     },
+     variant<Sam>(sam_options),
      "2 fwd / 2 bwd"});
 
 }  // namespace

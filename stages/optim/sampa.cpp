@@ -26,10 +26,12 @@
 // - Defaults rho = 0.1, lambda = 0.2 (train.py; SAMPa-0.2, the paper's recommended variant).
 // State across steps: ∇f(y_t) and the kept ∇f(x̃_{t+1}) (both saved and loaded).
 // Cost: 2 fwd / 2 bwd per step (the paper: 2 gradients, 1 sequential).
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <string>
+#include <stdexcept>
 #include <utility>
 
 #include <c10/util/C++17.h>  // c10::guts::to_string, the key of torch::optim state
@@ -54,22 +56,33 @@ void copy_state_tensors(torch::optim::OptimizerParamState& s) {
     adamw->exp_avg_sq(adamw->exp_avg_sq().clone());
     if (adamw->max_exp_avg_sq().defined()) adamw->max_exp_avg_sq(adamw->max_exp_avg_sq().clone());
   } else {
-    throw UserError("sampa: y_update = \"base\" supports the base optimizers sgd, adam and adamw; "
-                    "use y_update = \"sgd\" with others");
+    // kRules keeps y_update = "base" to these bases
+    throw std::logic_error("sampa: y_update = \"base\" over a base optimizer other than sgd, adam, adamw");
   }
 }
 
-class Sampa : public Optimizer {
+struct SampaOptions {
+  double rho, lambda;
+  bool base_update;  ///< y_update = "base", else "sgd"
+};
+
+SampaOptions sampa_options(const Params& p) {
+  return {p.real("rho"), p.real("lambda"), p.text("y_update") == "base"};
+}
+
+const ParamRules kRules = {
+    {{"y_update", "base"}, [](const Params& p) -> std::string {
+       const std::string& base = p.text("base");
+       const bool supported = base == "sgd" || base == "adam" || base == "adamw";
+       return p.text("y_update") == "base" && !supported
+                  ? "y_update = \"base\" supports the base optimizers sgd, adam and adamw; use "
+                    "y_update = \"sgd\" with others"
+                  : "";
+     }}};
+
+class Sampa : public OptimizerWith<SampaOptions> {
  public:
-  Sampa(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, double rho,
-        double lambda, bool base_update)
-      : Optimizer(std::move(w), std::move(base)), rho_(rho), lambda_(lambda),
-        base_update_(base_update) {
-    if (base_update_ && !dynamic_cast<torch::optim::SGD*>(base_.get()) &&
-        !dynamic_cast<torch::optim::Adam*>(base_.get()) && !dynamic_cast<torch::optim::AdamW*>(base_.get()))
-      throw UserError("sampa: y_update = \"base\" supports the base optimizers sgd, adam and adamw; "
-                      "use y_update = \"sgd\" with others");
-  }
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     torch::Tensor loss;
@@ -85,13 +98,13 @@ class Sampa : public Optimizer {
       restore(params_, x);
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < params_.size(); ++i)
-        params_[i].mutable_grad() = (1 - lambda_) * perturbed_[i] + lambda_ * gy_[i];
+        params_[i].mutable_grad() = (1 - o_.lambda) * perturbed_[i] + o_.lambda * gy_[i];
     }
     base_step();
     // ∇f(x̃_{t+1}) with x̃_{t+1} = x_{t+1} + rho·∇f(y_{t+1})/||∇f(y_{t+1})||, on this batch,
     // for the next step.
     {
-      Perturbed at(params_, sam_ascent(gy_, rho_));
+      Perturbed at(params_, sam_ascent(gy_, o_.rho));
       ctx.loss_and_grad();
     }
     perturbed_ = snapshot(gradients(params_));  // a copy: .grad may be reset between steps
@@ -100,36 +113,22 @@ class Sampa : public Optimizer {
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    archive.write("sampa_started", torch::scalar_tensor(gy_.empty() ? 0 : 1, torch::kInt64));
-    for (std::size_t i = 0; i < gy_.size(); ++i) {
-      archive.write(key("sampa_gy_", i), gy_[i]);
-      archive.write(key("sampa_perturbed_", i), perturbed_[i]);
-    }
+    torch::optim::serialize(archive, "sampa_gy", gy_);
+    torch::optim::serialize(archive, "sampa_perturbed", perturbed_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor started;
-    archive.read("sampa_started", started);
-    gy_.clear();
-    perturbed_.clear();
-    if (started.item<std::int64_t>() == 0) return;
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      torch::Tensor gy, perturbed;
-      archive.read(key("sampa_gy_", i), gy);
-      archive.read(key("sampa_perturbed_", i), perturbed);
-      gy_.push_back(gy);
-      perturbed_.push_back(perturbed);
-    }
+    torch::optim::serialize(archive, "sampa_gy", gy_);
+    torch::optim::serialize(archive, "sampa_perturbed", perturbed_);
   }
 
  private:
-  static std::string key(const char* prefix, std::size_t i) { return prefix + std::to_string(i); }
 
   /// Moves the weights from x_t to y_{t+1} = x_t − step(∇f(y_t)).
   void to_auxiliary_point() {
-    if (!base_update_) {
-      add_to(params_, gy_, -base_->param_groups().at(0).options().get_lr());
+    if (!o_.base_update) {
+      add_to(params_, gy_, -base_lr());
       return;
     }
     // One step of the base optimizer fed ∇f(y_t), on private copies of its state: the
@@ -153,8 +152,6 @@ class Sampa : public Optimizer {
     for (const auto& k : created) state.erase(k);
   }
 
-  double rho_, lambda_;
-  bool base_update_;
   Tensors gy_;         ///< ∇f(y_t), the gradient at the auxiliary point (empty before step 1)
   Tensors perturbed_;  ///< ∇f(x̃_t), taken at the end of the previous step
 };
@@ -170,12 +167,9 @@ const bool registered = optimizer_registry().add(
            "the auxiliary step: \"base\" = the base optimizer's next step fed grad f(y_t) "
            "(official code), \"sgd\" = lr * grad f(y_t) (the paper's formula)",
            {"base", "sgd"})},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Sampa>(std::move(w), std::move(base), p.real("rho"), p.real("lambda"),
-                                      p.text("y_update") == "base");
-     },
-     "2 fwd / 2 bwd (parallel in the paper: 1 sequential)"});
+     variant<Sampa>(sampa_options),
+     "2 fwd / 2 bwd (parallel in the paper: 1 sequential)",
+     kRules});
 
 }  // namespace
 }  // namespace gda

@@ -35,6 +35,7 @@
 //   command); drop_rate 0.5, drop_strategy "gradient", growth_strategy "random" (defaulf_cfg.py).
 // State across steps: the mask and the step counter (both saved and loaded).
 // Cost: 2 fwd / 2 bwd per step; SSAM-F adds n_F single-sample fwd/bwd on update steps.
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -49,15 +50,26 @@
 namespace gda {
 namespace {
 
-enum class Score { weight, gradient, random };
+enum class Mask { fisher, dynamic };              // the order of mask's choices
+enum class Score { weight, gradient, random };  // the order of the strategies' choices
 
-Score parse_score(const std::string& s) {
-  if (s == "weight") return Score::weight;
-  if (s == "gradient") return Score::gradient;
-  return Score::random;
-}
+const ParamSpecs kKeys = {
+    positive("rho", 0.1, "radius of the weight perturbation (before masking)"),
+    real("sparsity", 0.5, "fraction of the entries left unperturbed", 0.0, 1.0),
+    text("mask", "fisher", "\"fisher\" = SSAM-F (Fisher-information mask), \"dynamic\" = SSAM-D",
+         {"fisher", "dynamic"}),
+    integer("update_freq", 5, "update the mask every update_freq steps (from step 0)", 1),
+    integer("num_samples", 16,
+            "SSAM-F: single-sample gradients (the first of the batch, at most its size) in the Fisher", 1),
+    real("drop_rate", 0.5, "SSAM-D: initial fraction of live entries dropped per update (cosine to 0)",
+         0.0, 1.0),
+    text("drop_strategy", "gradient", "SSAM-D: which live entries survive (largest score)",
+         {"weight", "gradient", "random"}),
+    text("growth_strategy", "random", "SSAM-D: which dead entries grow back (largest score)",
+         {"weight", "gradient", "random"}),
+    integer("t_end", 25, "SSAM-D: step at which the drop rate has decayed to 0", 1)};
 
-struct SsamSettings {
+struct SsamOptions {
   double rho, sparsity;
   std::int64_t update_freq;
   bool fisher;               ///< SSAM-F, else SSAM-D
@@ -67,19 +79,30 @@ struct SsamSettings {
   std::int64_t t_end;        ///< SSAM-D
 };
 
-class Ssam : public Optimizer {
+SsamOptions ssam_options(const Params& p) {
+  return {p.real("rho"),
+          p.real("sparsity"),
+          p.integer("update_freq"),
+          static_cast<Mask>(choice_index(kKeys, p, "mask")) == Mask::fisher,
+          p.integer("num_samples"),
+          p.real("drop_rate"),
+          static_cast<Score>(choice_index(kKeys, p, "drop_strategy")),
+          static_cast<Score>(choice_index(kKeys, p, "growth_strategy")),
+          p.integer("t_end")};
+}
+
+class Ssam : public OptimizerWith<SsamOptions> {
  public:
-  Ssam(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, SsamSettings s)
-      : Optimizer(std::move(w), std::move(base)), s_(s) {
+  Ssam(Tensors w, BaseOptimizer base, SsamOptions o) : OptimizerWith(std::move(w), std::move(base), o) {
     torch::NoGradGuard no_grad;
     for (const auto& p : params_) numel_ += p.numel();
-    if (s_.fisher) {
+    if (o_.fisher) {
       for (const auto& p : params_) mask_.push_back(torch::zeros_like(p));
     } else {
       // the top N − ceil(N·s) of uniform random scores
       Tensors draws;
       for (const auto& p : params_) draws.push_back(torch::rand_like(p));
-      const auto live = numel_ - static_cast<std::int64_t>(std::ceil(double(numel_) * s_.sparsity));
+      const auto live = numel_ - static_cast<std::int64_t>(std::ceil(double(numel_) * o_.sparsity));
       set_mask(top_entries(flatten(draws), live));
     }
   }
@@ -87,38 +110,31 @@ class Ssam : public Optimizer {
   torch::Tensor step(StepContext& ctx) override {
     auto loss = ctx.loss_and_grad();
     const Tensors g = gradients(params_);
-    const bool update = t_ % s_.update_freq == 0;
+    const bool update = t_ % o_.update_freq == 0;
     {
-      Perturbed at(params_, masked_ascent(g, mask_, s_.rho));  // w + e
-      if (update && !s_.fisher) update_dynamic_mask(g);  // scores at w + e; used from the next step
+      Perturbed at(params_, masked_ascent(g, mask_, o_.rho));  // w + e
+      if (update && !o_.fisher) update_dynamic_mask(g);  // scores at w + e; used from the next step
       ctx.loss_and_grad();  // the gradient at w + e, left in .grad
     }
     base_step();
-    if (update && s_.fisher) update_fisher_mask(ctx);  // at the new weights
+    if (update && o_.fisher) update_fisher_mask(ctx);  // at the new weights
     ++t_;
     return loss;
   }
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    archive.write("ssam_step", torch::scalar_tensor(t_, torch::kInt64));
-    for (std::size_t i = 0; i < mask_.size(); ++i) archive.write(mask_key(i), mask_[i]);
+    write_int(archive, "ssam_step", t_);
+    torch::optim::serialize(archive, "ssam_mask", mask_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor t;
-    archive.read("ssam_step", t);
-    t_ = t.item<std::int64_t>();
-    for (std::size_t i = 0; i < mask_.size(); ++i) {
-      torch::Tensor m;
-      archive.read(mask_key(i), m);
-      mask_[i] = m;
-    }
+    t_ = read_int(archive, "ssam_step");
+    torch::optim::serialize(archive, "ssam_mask", mask_);
   }
 
  private:
-  static std::string mask_key(std::size_t i) { return "ssam_mask_" + std::to_string(i); }
 
   /// Splits a flat 0/1 vector into the per-parameter mask.
   void set_mask(const torch::Tensor& flat) { mask_ = unflatten(flat, params_); }
@@ -137,14 +153,14 @@ class Ssam : public Optimizer {
   void update_dynamic_mask(const Tensors& g) {
     torch::NoGradGuard no_grad;
     const double n = double(numel_);
-    const double pos = double(std::min(t_, s_.t_end)) / double(s_.t_end);
-    const double dr = s_.drop_rate * (1 + std::cos(std::acos(-1.0) * pos)) / 2;
-    const double live = n - n * s_.sparsity;
+    const double pos = double(std::min(t_, o_.t_end)) / double(o_.t_end);
+    const double dr = o_.drop_rate * (1 + std::cos(std::acos(-1.0) * pos)) / 2;
+    const double live = n - n * o_.sparsity;
     const auto mask = flatten(mask_);
     const auto survivors =
-        top_entries((flatten(scores(s_.drop, g)) + 1e-7) * mask, static_cast<std::int64_t>(live * (1 - dr)));
-    const auto grown = top_entries((flatten(scores(s_.growth, g)) + 1e-7) * (1 - mask),
-                           static_cast<std::int64_t>(std::min(live * dr, n * s_.sparsity)));
+        top_entries((flatten(scores(o_.drop, g)) + 1e-7) * mask, static_cast<std::int64_t>(live * (1 - dr)));
+    const auto grown = top_entries((flatten(scores(o_.growth, g)) + 1e-7) * (1 - mask),
+                           static_cast<std::int64_t>(std::min(live * dr, n * o_.sparsity)));
     set_mask((survivors + grown).clamp_max(1.0));
   }
 
@@ -152,14 +168,13 @@ class Ssam : public Optimizer {
   /// mode); the mask keeps the top int(N·(1 − s)). .grad is left as the step used it.
   void update_fisher_mask(StepContext& ctx) {
     const Tensors used = gradients(params_);
-    const Tensors fisher = empirical_fisher(ctx, params_, s_.num_samples);
+    const Tensors fisher = empirical_fisher(ctx, params_, o_.num_samples);
     torch::NoGradGuard no_grad;
-    const auto keep = static_cast<std::int64_t>(double(numel_) * (1 - s_.sparsity));
+    const auto keep = static_cast<std::int64_t>(double(numel_) * (1 - o_.sparsity));
     set_mask(top_entries(flatten(fisher), keep));
     for (std::size_t j = 0; j < params_.size(); ++j) params_[j].mutable_grad() = used[j];
   }
 
-  SsamSettings s_;
   std::int64_t numel_ = 0;  ///< N, entries over all parameters
   std::int64_t t_ = 0;      ///< steps taken so far
   Tensors mask_;            ///< one 0/1 tensor per parameter
@@ -169,33 +184,8 @@ const bool registered = optimizer_registry().add(
     {"ssam",
      "Sparse SAM: SAM perturbing a Fisher (SSAM-F) or dynamic (SSAM-D) sparse mask of the weights "
      "(Mi et al., NeurIPS 2022)",
-     {positive("rho", 0.1, "radius of the weight perturbation (before masking)"),
-      real("sparsity", 0.5, "fraction of the entries left unperturbed", 0.0, 1.0),
-      text("mask", "fisher", "\"fisher\" = SSAM-F (Fisher-information mask), \"dynamic\" = SSAM-D",
-           {"fisher", "dynamic"}),
-      integer("update_freq", 5, "update the mask every update_freq steps (from step 0)", 1),
-      integer("num_samples", 16,
-              "SSAM-F: single-sample gradients (the first of the batch, at most its size) in the Fisher", 1),
-      real("drop_rate", 0.5, "SSAM-D: initial fraction of live entries dropped per update (cosine to 0)",
-           0.0, 1.0),
-      text("drop_strategy", "gradient", "SSAM-D: which live entries survive (largest score)",
-           {"weight", "gradient", "random"}),
-      text("growth_strategy", "random", "SSAM-D: which dead entries grow back (largest score)",
-           {"weight", "gradient", "random"}),
-      integer("t_end", 25, "SSAM-D: step at which the drop rate has decayed to 0", 1)},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       auto base = make_base_optimizer(w, p);
-       SsamSettings s{p.real("rho"),
-                      p.real("sparsity"),
-                      p.integer("update_freq"),
-                      p.text("mask") == "fisher",
-                      p.integer("num_samples"),
-                      p.real("drop_rate"),
-                      parse_score(p.text("drop_strategy")),
-                      parse_score(p.text("growth_strategy")),
-                      p.integer("t_end")};
-       return std::make_unique<Ssam>(std::move(w), std::move(base), s);
-     },
+     kKeys,
+     variant<Ssam>(ssam_options),
      "2 fwd / 2 bwd (SSAM-F: + min(num_samples, batch) single-sample fwd/bwd every update_freq-th step)"});
 
 }  // namespace

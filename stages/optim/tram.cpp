@@ -66,6 +66,7 @@
 // unlabelled inputs are not state: begin_stage offers them again.
 // Cost: 3 fwd / 2 bwd (+1 fwd with divergence_data "current"/"next"); fisher 3 / 3 (separate)
 // or 2 / 2 (shared).
+#include <torch/optim/serialize.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -87,18 +88,81 @@ enum class DivergenceData { batch, current, next };
 /// Where θ_0 of target init comes from.
 enum class Reference { own, teacher, source };
 
+const ParamSpecs kKeys = {text("target", "prev",
+         "trust-region estimate: \"prev\" (KL against theta_{t-1}), \"init\" (against theta_0), "
+         "\"noise\" (against noised inputs x + z), \"fisher\" (Algorithm 2, Fisher SAM at x + z)",
+         {"prev", "init", "noise", "fisher"}),
+    flag("adaptive", true,
+         "ASAM neighbourhood e = d * theta^2 g / ||theta g|| (false: SAM's d * g / ||g||); not fisher"),
+    positive("logit_scale", 1.0, "factor on the divergence d (the official code's logit_scale)"),
+    text("kl_reduction", "code",
+         "\"code\": d = sum KL / (B^2 C) as the official kl.py; \"batchmean\": sum KL / B (the "
+         "paper's E_x[KL])",
+         {"code", "batchmean"}),
+    real("sigma", 0.1,
+         "input noise of targets noise and fisher: std of normal noise, half-width of uniform", 0.0),
+    text("noise_type", "normal", "input noise: \"normal\" N(0, sigma^2) or \"uniform\" U(-sigma, sigma)",
+         {"normal", "uniform"}),
+    positive("fisher_gamma", 0.1, "fisher: radius gamma of the Fisher SAM neighbourhood"),
+    real("fisher_eta", 0.1, "fisher: f = 1 + fisher_eta * g_z^2, g_z the gradient at x + z", 0.0),
+    text("fisher_source", "separate",
+         "fisher: \"separate\" = g clean and g_z from an extra noised pass (Algorithm 2, 3 fwd / "
+         "3 bwd), \"shared\" = both from one noised pass (Table 2, 2 fwd / 2 bwd)",
+         {"separate", "shared"}),
+    text("reference", "own",
+         "theta_0 of target init: \"own\" = the weights at the stage's first step (paper), "
+         "\"teacher\" = the stage's teacher model, \"source\" = the source-trained model at every "
+         "stage",
+         {"own", "teacher", "source"}),
+    text("divergence_data", "batch",
+         "inputs of the divergence: \"batch\" (paper), \"current\" = a random batch of the stage "
+         "domain's unlabelled inputs, \"next\" = of the next domain's (the current one at the "
+         "last stage); not batch: +1 fwd",
+         {"batch", "current", "next"})};
+
+/// Combinations of keys without meaning.
+const ParamRules kRules = {
+    {{"reference", "target"},
+     [](const Params& p) -> std::string {
+       return p.text("reference") != "own" && p.text("target") != "init"
+                  ? "a reference model stands in for theta_0 of target = \"init\"; \"prev\" compares "
+                    "with the previous step, \"noise\" and \"fisher\" use no reference model"
+                  : "";
+     }},
+    {{"divergence_data", "target"},
+     [](const Params& p) -> std::string {
+       return p.text("divergence_data") != "batch" && p.text("target") == "fisher"
+                  ? "TRAM-Fisher (target = \"fisher\") measures no divergence, and its noised gradient "
+                    "needs the batch's labels; use divergence_data = \"batch\""
+                  : "";
+     }}};
+
 struct TramOptions {
-  Target target = Target::prev;
-  bool adaptive = true;
-  double logit_scale = 1.0;
-  bool code_reduction = true;  ///< ΣKL/(B²·C) as kl.py, else ΣKL/B
-  double sigma = 0.1;
-  bool uniform_noise = false;
-  double fisher_gamma = 0.1, fisher_eta = 0.1;
-  bool fisher_shared = false;
-  Reference reference = Reference::own;
-  DivergenceData data = DivergenceData::batch;
+  Target target;
+  bool adaptive;
+  double logit_scale;
+  bool code_reduction;  ///< ΣKL/(B²·C) as kl.py, else ΣKL/B
+  double sigma;
+  bool uniform_noise;
+  double fisher_gamma, fisher_eta;
+  bool fisher_shared;
+  Reference reference;
+  DivergenceData data;
 };
+
+TramOptions tram_options(const Params& p) {
+  return {static_cast<Target>(choice_index(kKeys, p, "target")),
+          p.flag("adaptive"),
+          p.real("logit_scale"),
+          p.text("kl_reduction") == "code",
+          p.real("sigma"),
+          p.text("noise_type") == "uniform",
+          p.real("fisher_gamma"),
+          p.real("fisher_eta"),
+          p.text("fisher_source") == "shared",
+          static_cast<Reference>(choice_index(kKeys, p, "reference")),
+          static_cast<DivergenceData>(choice_index(kKeys, p, "divergence_data"))};
+}
 
 bool same_shapes(const Tensors& a, const Tensors& b) {
   if (a.size() != b.size()) return false;
@@ -131,10 +195,9 @@ class Borrowed {
   Tensors params_, buffers_, saved_params_, saved_buffers_;
 };
 
-class Tram : public Optimizer {
+class Tram : public OptimizerWith<TramOptions> {
  public:
-  Tram(std::vector<torch::Tensor> w, std::unique_ptr<torch::optim::Optimizer> base, TramOptions o)
-      : Optimizer(std::move(w), std::move(base)), o_(o) {}
+  using OptimizerWith::OptimizerWith;
 
   torch::Tensor step(StepContext& ctx) override {
     if (o_.target == Target::fisher) return fisher_step(ctx);
@@ -178,43 +241,19 @@ class Tram : public Optimizer {
 
   void save(torch::serialize::OutputArchive& archive) const override {
     Optimizer::save(archive);
-    archive.write("tram_has_reference", torch::scalar_tensor(has_reference_ ? 1 : 0, torch::kInt64));
-    if (!has_reference_) return;
-    archive.write("tram_reference_params",
-                  torch::scalar_tensor(static_cast<std::int64_t>(ref_params_.size()), torch::kInt64));
-    archive.write("tram_reference_buffers",
-                  torch::scalar_tensor(static_cast<std::int64_t>(ref_buffers_.size()), torch::kInt64));
-    for (std::size_t i = 0; i < ref_params_.size(); ++i) archive.write(key("param", i), ref_params_[i]);
-    for (std::size_t i = 0; i < ref_buffers_.size(); ++i) archive.write(key("buffer", i), ref_buffers_[i]);
+    write_int(archive, "tram_has_reference", has_reference_);
+    torch::optim::serialize(archive, "tram_reference_params", ref_params_);
+    torch::optim::serialize(archive, "tram_reference_buffers", ref_buffers_);
   }
 
   void load(torch::serialize::InputArchive& archive) override {
     Optimizer::load(archive);
-    torch::Tensor flag;
-    archive.read("tram_has_reference", flag);
-    has_reference_ = flag.item<std::int64_t>() != 0;
-    ref_params_.clear();
-    ref_buffers_.clear();
-    if (!has_reference_) return;
-    torch::Tensor n_params, n_buffers;
-    archive.read("tram_reference_params", n_params);
-    archive.read("tram_reference_buffers", n_buffers);
-    for (std::int64_t i = 0; i < n_params.item<std::int64_t>(); ++i) {
-      torch::Tensor t;
-      archive.read(key("param", i), t);
-      ref_params_.push_back(t);
-    }
-    for (std::int64_t i = 0; i < n_buffers.item<std::int64_t>(); ++i) {
-      torch::Tensor t;
-      archive.read(key("buffer", i), t);
-      ref_buffers_.push_back(t);
-    }
+    has_reference_ = read_int(archive, "tram_has_reference") != 0;
+    torch::optim::serialize(archive, "tram_reference_params", ref_params_);
+    torch::optim::serialize(archive, "tram_reference_buffers", ref_buffers_);
   }
 
  private:
-  static std::string key(const char* kind, std::size_t i) {
-    return std::string("tram_reference_") + kind + "_" + std::to_string(i);
-  }
 
   void keep_reference(const Model& model) {
     ref_params_ = snapshot(model.parameters());
@@ -322,88 +361,19 @@ class Tram : public Optimizer {
     return loss;
   }
 
-  TramOptions o_;
   bool has_reference_ = false;
   Tensors ref_params_, ref_buffers_;  ///< θ_{t−1} (prev) or θ_0 (init): weights and buffers
   torch::Tensor current_x_, next_x_;  ///< the stage's unlabelled inputs (divergence_data)
 };
 
-/// The index of p.text(key) among `choices`, or a UserError naming optimizer.<key>.
-std::size_t choice(const Params& p, const std::string& key, const std::vector<std::string>& choices) {
-  const std::string& v = p.text(key);
-  for (std::size_t i = 0; i < choices.size(); ++i)
-    if (choices[i] == v) return i;
-  std::string known;
-  for (const auto& c : choices) known += (known.empty() ? "\"" : ", \"") + c + "\"";
-  throw UserError("optimizer." + key + " = \"" + v + "\" is not one of " + known);
-}
-
-TramOptions tram_options(const Params& p) {
-  TramOptions o;
-  o.target = static_cast<Target>(choice(p, "target", {"prev", "init", "noise", "fisher"}));
-  o.adaptive = p.flag("adaptive");
-  o.logit_scale = p.real("logit_scale");
-  o.code_reduction = choice(p, "kl_reduction", {"code", "batchmean"}) == 0;
-  o.sigma = p.real("sigma");
-  o.uniform_noise = choice(p, "noise_type", {"normal", "uniform"}) == 1;
-  o.fisher_gamma = p.real("fisher_gamma");
-  o.fisher_eta = p.real("fisher_eta");
-  o.fisher_shared = choice(p, "fisher_source", {"separate", "shared"}) == 1;
-  o.reference = static_cast<Reference>(choice(p, "reference", {"own", "teacher", "source"}));
-  o.data = static_cast<DivergenceData>(choice(p, "divergence_data", {"batch", "current", "next"}));
-  if (o.reference != Reference::own && o.target != Target::init)
-    throw UserError("optimizer.reference = \"" + p.text("reference") +
-                    "\" needs optimizer.target = \"init\" (got \"" + p.text("target") +
-                    "\"): the reference model stands in for theta_0; \"prev\" compares with "
-                    "the previous step, \"noise\" and \"fisher\" use no reference model");
-  if (o.data != DivergenceData::batch && o.target == Target::fisher)
-    throw UserError("optimizer.divergence_data = \"" + p.text("divergence_data") +
-                    "\" does not apply to optimizer.target = \"fisher\": TRAM-Fisher measures no "
-                    "divergence, and its noised gradient needs the batch's labels; use \"batch\"");
-  return o;
-}
-
 const bool registered = optimizer_registry().add(
     {"tram",
      "TRAM, trust-region aware minimization: SAM/ASAM whose radius is a function-space "
      "divergence (Sherborne et al., ICLR 2024)",
-     {text("target", "prev",
-           "trust-region estimate: \"prev\" (KL against theta_{t-1}), \"init\" (against theta_0), "
-           "\"noise\" (against noised inputs x + z), \"fisher\" (Algorithm 2, Fisher SAM at x + z)",
-           {"prev", "init", "noise", "fisher"}),
-      flag("adaptive", true,
-           "ASAM neighbourhood e = d * theta^2 g / ||theta g|| (false: SAM's d * g / ||g||); not fisher"),
-      positive("logit_scale", 1.0, "factor on the divergence d (the official code's logit_scale)"),
-      text("kl_reduction", "code",
-           "\"code\": d = sum KL / (B^2 C) as the official kl.py; \"batchmean\": sum KL / B (the "
-           "paper's E_x[KL])",
-           {"code", "batchmean"}),
-      real("sigma", 0.1,
-           "input noise of targets noise and fisher: std of normal noise, half-width of uniform", 0.0),
-      text("noise_type", "normal", "input noise: \"normal\" N(0, sigma^2) or \"uniform\" U(-sigma, sigma)",
-           {"normal", "uniform"}),
-      positive("fisher_gamma", 0.1, "fisher: radius gamma of the Fisher SAM neighbourhood"),
-      real("fisher_eta", 0.1, "fisher: f = 1 + fisher_eta * g_z^2, g_z the gradient at x + z", 0.0),
-      text("fisher_source", "separate",
-           "fisher: \"separate\" = g clean and g_z from an extra noised pass (Algorithm 2, 3 fwd / "
-           "3 bwd), \"shared\" = both from one noised pass (Table 2, 2 fwd / 2 bwd)",
-           {"separate", "shared"}),
-      text("reference", "own",
-           "theta_0 of target init: \"own\" = the weights at the stage's first step (paper), "
-           "\"teacher\" = the stage's teacher model, \"source\" = the source-trained model at every "
-           "stage",
-           {"own", "teacher", "source"}),
-      text("divergence_data", "batch",
-           "inputs of the divergence: \"batch\" (paper), \"current\" = a random batch of the stage "
-           "domain's unlabelled inputs, \"next\" = of the next domain's (the current one at the "
-           "last stage); not batch: +1 fwd",
-           {"batch", "current", "next"})},
-     [](std::vector<torch::Tensor> w, const Params& p) -> std::unique_ptr<Optimizer> {
-       const TramOptions o = tram_options(p);  // checks the combination before building
-       auto base = make_base_optimizer(w, p);
-       return std::make_unique<Tram>(std::move(w), std::move(base), o);
-     },
-     "3 fwd / 2 bwd (+1 fwd with divergence_data current/next; fisher: 3 / 3 separate, 2 / 2 shared)"});
+     kKeys,
+     variant<Tram>(tram_options),
+     "3 fwd / 2 bwd (+1 fwd with divergence_data current/next; fisher: 3 / 3 separate, 2 / 2 shared)",
+     kRules});
 
 }  // namespace
 }  // namespace gda
