@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -133,26 +134,53 @@ class Validator {
     return "";
   }
 
+  /// The component the section's chooser names and the one it builds on (the optimizer's
+  /// base, a generator's endpoints), checked against their registries; nullopt when either
+  /// is wrong (already reported).
+  std::optional<std::pair<std::string, std::string>> component(const SectionSchema& s, const toml::table& t) {
+    const std::string def = std::get<std::string>(s.keys.front().default_value);
+    const std::string name = chosen(s, t, s.chooser, s.choices(), def);
+    std::string base = "adam";
+    if (s.name == "optimizer") {
+      base = chosen(s, t, "base", base_optimizer_names(), "adam");
+    } else if (s.name == "shift" && !name.empty() && composes_endpoints(name)) {
+      // A generator that mixes two others' domains (interpolation) takes the keys of the
+      // generator it names as shift.endpoints too.
+      base = chosen(s, t, "endpoints", generator_registry().names(), "rotation");
+    }
+    if (name.empty() || base.empty()) return std::nullopt;
+    return std::make_pair(name, base);
+  }
+
+  /// The node's value as its spec's type, checked against the spec; nullopt after reporting
+  /// what is wrong.
+  std::optional<Value> checked_value(const ParamSpec& spec, const toml::node& node, const std::string& full) {
+    auto v = to_value(node);
+    if (!v) {
+      error(origin(full, node), fmt::format("{} must be a {} (got a {})", full, value_type_name(spec.default_value),
+                                            toml_type_name(node)));
+      return std::nullopt;
+    }
+    // An integer where a float is expected is fine (rho = 1).
+    if (std::holds_alternative<double>(spec.default_value))
+      if (auto i = std::get_if<std::int64_t>(&*v)) v = Value(double(*i));
+    if (auto problem = spec.check(*v); !problem.empty()) {
+      error(origin(full, node), full + " " + problem);
+      return std::nullopt;
+    }
+    return v;
+  }
+
   Params section(const SectionSchema& s, const toml::table& t) {
     ParamSpecs specs = s.keys;
-    std::string chosen_name, chosen_base;
+    std::pair<std::string, std::string> chosen_component;
     if (!s.chooser.empty()) {
-      auto names = s.choices();
-      std::string def = std::get<std::string>(specs.front().default_value);
-      std::string name = chosen(s, t, s.chooser, names, def);
-      std::string base = "adam";
-      if (s.name == "optimizer") {
-        base = chosen(s, t, "base", base_optimizer_names(), "adam");
-      } else if (s.name == "shift" && !name.empty() && composes_endpoints(name)) {
-        // A generator that mixes two others' domains (interpolation) takes the keys of the
-        // generator it names as shift.endpoints too.
-        base = chosen(s, t, "endpoints", generator_registry().names(), "rotation");
-      }
-      if (name.empty() || base.empty()) return Params::defaults(specs);  // already reported
-      chosen_name = name;
-      chosen_base = base;
-      for (auto& k : s.component_keys(name, base)) specs.push_back(k);
+      auto c = component(s, t);
+      if (!c) return Params::defaults(specs);  // already reported
+      chosen_component = *c;
+      for (auto& k : s.component_keys(c->first, c->second)) specs.push_back(k);
     }
+    const auto& [chosen_name, chosen_base] = chosen_component;
     Params p = Params::defaults(specs);
     std::map<std::string, std::string> given;  // key → where the file (or --set) gave it
     std::vector<std::string> known;
@@ -172,24 +200,12 @@ class Validator {
                                               suggestion(key, known), s.name, owner, joined(known)));
         continue;
       }
-      auto v = to_value(node);
-      if (!v) {
-        error(origin(full, node), fmt::format("{} must be a {} (got a {})", full,
-                                              value_type_name(spec->default_value), toml_type_name(node)));
-        continue;
+      if (auto v = checked_value(*spec, node, full)) {
+        p.set(key, *v);
+        given[key] = origin(full, node);
       }
-      // An integer where a float is expected is fine (rho = 1).
-      if (std::holds_alternative<double>(spec->default_value))
-        if (auto i = std::get_if<std::int64_t>(&*v)) v = Value(double(*i));
-      if (auto problem = spec->check(*v); !problem.empty()) {
-        error(origin(full, node), full + " " + problem);
-        continue;
-      }
-      p.set(key, *v);
-      given[key] = origin(full, node);
     }
-    if (s.name == "optimizer" && is_base_optimizer(p.text("name")))
-      p.set("base", p.text("name"));
+    if (s.name == "optimizer" && is_base_optimizer(p.text("name"))) p.set("base", p.text("name"));
     check_rules(s, s.rules, p, given);
     if (!chosen_name.empty() && s.component_rules) check_rules(s, s.component_rules(chosen_name, chosen_base), p, given);
     return p;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
@@ -35,36 +36,58 @@ int list(const std::string& what) {
   return 0;
 }
 
+/// What run, validate and list take from the command line.
+struct RunArgs {
+  std::string config_path, out_dir, what;
+  std::vector<std::string> overrides;
+  std::optional<long> seed, threads;
+  CLI::App *run = nullptr, *validate = nullptr, *list = nullptr;
+};
+
+void add_run_commands(CLI::App& app, RunArgs& a) {
+  a.run = app.add_subcommand("run", "run the experiment a config describes and print the per-stage table");
+  a.run->add_option("config", a.config_path, "TOML config file")->required();
+  a.run->add_option("--seed", a.seed, "seed (overrides the config's seed)");
+  a.run->add_option("--threads", a.threads, "threads (overrides the config's threads)");
+  a.run->add_option("--out", a.out_dir, "run directory (default: output.dir/output.name)");
+  a.run->add_option("--set", a.overrides, "override a key: --set optimizer.rho=0.1 (repeatable)");
+
+  a.validate = app.add_subcommand("validate", "check a config and print it resolved (defaults filled in)");
+  a.validate->add_option("config", a.config_path, "TOML config file")->required();
+  a.validate->add_option("--set", a.overrides, "override a key: --set optimizer.rho=0.1 (repeatable)");
+
+  a.list = app.add_subcommand("list", "list registered components with their keys and defaults");
+  a.list->add_option("what", a.what, "optimizers | generators | datasets | models | config (every config key, as Markdown)")
+      ->required()
+      ->check(CLI::IsMember({"optimizers", "generators", "datasets", "models", "config"}));
+}
+
+/// validate or run; the exit code of the run's end.
+int run_command(RunArgs& a) {
+  if (a.seed) a.overrides.push_back(fmt::format("seed={}", *a.seed));
+  if (a.threads) a.overrides.push_back(fmt::format("threads={}", *a.threads));
+  auto config = gda::load_config(a.config_path, a.overrides);
+  if (a.validate->parsed()) {
+    std::cout << config.to_toml();
+    std::cerr << a.config_path << ": ok\n";
+    return 0;
+  }
+  auto summary = gda::run_experiment(config, {a.out_dir, &std::cout});
+  // "error": a mistake in the input that showed only mid-run (exit 2, as before the run);
+  // "failed": a numerical failure (exit 3). Stages finished before either are kept.
+  if (summary.status == "ok") return 0;
+  return summary.status == "error" ? 2 : 3;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"gda: gradual domain adaptation experiments from a TOML config"};
   app.require_subcommand(1);
-
-  std::string config_path, out_dir;
-  std::vector<std::string> overrides;
-  std::optional<long> seed, threads;
-
-  auto* run = app.add_subcommand("run", "run the experiment a config describes and print the per-stage table");
-  run->add_option("config", config_path, "TOML config file")->required();
-  run->add_option("--seed", seed, "seed (overrides the config's seed)");
-  run->add_option("--threads", threads, "threads (overrides the config's threads)");
-  run->add_option("--out", out_dir, "run directory (default: output.dir/output.name)");
-  run->add_option("--set", overrides, "override a key: --set optimizer.rho=0.1 (repeatable)");
-
-  auto* validate = app.add_subcommand("validate", "check a config and print it resolved (defaults filled in)");
-  validate->add_option("config", config_path, "TOML config file")->required();
-  validate->add_option("--set", overrides, "override a key: --set optimizer.rho=0.1 (repeatable)");
-
-  std::string what;
-  auto* lst = app.add_subcommand("list", "list registered components with their keys and defaults");
-  lst->add_option("what", what, "optimizers | generators | datasets | models | config (every config key, as Markdown)")
-      ->required()
-      ->check(CLI::IsMember({"optimizers", "generators", "datasets", "models", "config"}));
-
+  RunArgs run_args;
+  add_run_commands(app, run_args);
   gda::SweepArgs sweep_args;
   gda::add_sweep_commands(app, sweep_args);
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,23 +96,10 @@ int main(int argc, char** argv) {
     const int printed = app.exit(e);
     return printed == 0 ? 0 : 2;
   }
-
   try {
-    if (seed) overrides.push_back(fmt::format("seed={}", *seed));
-    if (threads) overrides.push_back(fmt::format("threads={}", *threads));
-    if (*lst) return list(what);
+    if (run_args.list->parsed()) return list(run_args.what);
     if (gda::sweep_command_given(sweep_args)) return gda::run_sweep_command(sweep_args);
-    auto config = gda::load_config(config_path, overrides);
-    if (*validate) {
-      std::cout << config.to_toml();
-      std::cerr << config_path << ": ok\n";
-      return 0;
-    }
-    auto summary = gda::run_experiment(config, {out_dir, &std::cout});
-    // "error": a mistake in the input that showed only mid-run (exit 2, as before the run);
-    // "failed": a numerical failure (exit 3). Stages finished before either are kept.
-    if (summary.status == "ok") return 0;
-    return summary.status == "error" ? 2 : 3;
+    return run_command(run_args);
   } catch (const gda::UserError& e) {
     std::cerr << "gda: error: " << e.what() << "\n";
     return 2;

@@ -40,22 +40,26 @@ gda::Params section_of(const std::string& name, const std::string& text) {
   return gda::parse_config(text, "gda_bench").section(name);
 }
 
-/// Median over repeats of the mean step time over `steps` steps, after a warm-up.
-Result measure(const std::string& optimizer_name, const std::string& model_name, int batch,
-               int steps, int repeats) {
-  torch::manual_seed(0);
-  gda::InputShape shape{{1, 28, 28}, 10};
-  auto model = gda::make_model(model_name,
-                               section_of("model", fmt::format("[model]\nname = \"{}\"\n", model_name)),
-                               shape);
-  model->train();
-  auto params = section_of("optimizer", fmt::format("[optimizer]\nname = \"{}\"\n", optimizer_name));
-  auto optimizer = gda::make_optimizer(model->parameters(), params);
-  auto x = torch::rand({batch, 1, 28, 28});
-  auto y = torch::randint(10, {batch}, torch::kInt64);
+/// A model and an optimizer as a config would build them, and one random batch.
+struct Bench {
+  gda::ModelPtr model;
+  std::unique_ptr<gda::Optimizer> optimizer;
+  torch::Tensor x, y;
 
-  Result r{optimizer_name};
-  auto run_steps = [&](int n) {
+  Bench(const std::string& optimizer_name, const std::string& model_name, int batch) {
+    torch::manual_seed(0);
+    gda::InputShape shape{{1, 28, 28}, 10};
+    model = gda::make_model(model_name, section_of("model", fmt::format("[model]\nname = \"{}\"\n", model_name)),
+                            shape);
+    model->train();
+    optimizer = gda::make_optimizer(
+        model->parameters(), section_of("optimizer", fmt::format("[optimizer]\nname = \"{}\"\n", optimizer_name)));
+    x = torch::rand({batch, 1, 28, 28});
+    y = torch::randint(10, {batch}, torch::kInt64);
+  }
+
+  /// n steps on the batch; their passes.
+  gda::PassCount steps(int n) {
     gda::PassCount total;
     for (int i = 0; i < n; ++i) {
       gda::StepContext ctx(*model, x, y);
@@ -63,12 +67,19 @@ Result measure(const std::string& optimizer_name, const std::string& model_name,
       total += ctx.passes();
     }
     return total;
-  };
-  run_steps(5);  // warm-up: allocator, OpenMP pool, Adam state
+  }
+};
+
+/// Median over repeats of the mean step time over `steps` steps, after a warm-up.
+Result measure(const std::string& optimizer_name, const std::string& model_name, int batch,
+               int steps, int repeats) {
+  Bench bench(optimizer_name, model_name, batch);
+  Result r{optimizer_name};
+  bench.steps(5);  // warm-up: allocator, OpenMP pool, Adam state
   std::vector<double> times;
   for (int rep = 0; rep < repeats; ++rep) {
     auto t0 = Clock::now();
-    auto passes = run_steps(steps);
+    auto passes = bench.steps(steps);
     times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / steps);
     r.forward = double(passes.forward) / steps;
     r.backward = double(passes.backward) / steps;
@@ -82,27 +93,12 @@ Result measure(const std::string& optimizer_name, const std::string& model_name,
 
 /// One step under LibTorch's profiler; prints the operators that take the most time.
 void profile(const std::string& optimizer_name, const std::string& model_name, int batch) {
-  torch::manual_seed(0);
-  gda::InputShape shape{{1, 28, 28}, 10};
-  auto model = gda::make_model(model_name,
-                               section_of("model", fmt::format("[model]\nname = \"{}\"\n", model_name)),
-                               shape);
-  model->train();
-  auto optimizer = gda::make_optimizer(
-      model->parameters(), section_of("optimizer", fmt::format("[optimizer]\nname = \"{}\"\n", optimizer_name)));
-  auto x = torch::rand({batch, 1, 28, 28});
-  auto y = torch::randint(10, {batch}, torch::kInt64);
-  for (int i = 0; i < 5; ++i) {
-    gda::StepContext ctx(*model, x, y);
-    optimizer->step(ctx);
-  }
+  Bench bench(optimizer_name, model_name, batch);
+  bench.steps(5);
   const std::string trace = fmt::format("gda_bench-{}.trace.json", optimizer_name);
   {
     torch::autograd::profiler::RecordProfile guard(trace);
-    for (int i = 0; i < 10; ++i) {
-      gda::StepContext ctx(*model, x, y);
-      optimizer->step(ctx);
-    }
+    bench.steps(10);
   }
   std::cout << fmt::format("profile of 10 {} steps written to {} (open in chrome://tracing)\n",
                            optimizer_name, trace);
