@@ -39,8 +39,7 @@ RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::mov
   // results may stay beside the new config (a failed rerun would otherwise look finished).
   bool replaced = false;
   for (const char* old : {"summary.json", "stages.jsonl", "table.md"}) replaced |= fs::remove(dir_ + "/" + old, ec);
-  std::ofstream(dir_ + "/log.txt", std::ios::trunc);
-  if (!std::ofstream(dir_ + "/log.txt", std::ios::app))
+  if (!std::ofstream(dir_ + "/log.txt", std::ios::trunc))
     throw UserError(fmt::format("cannot write in the run directory {}; check its permissions", dir_));
   if (replaced) log("note: " + dir_ + " held an earlier run; its results were removed");
 }
