@@ -13,7 +13,26 @@ extern char** environ;
 
 namespace gda {
 
-int run_process(const std::vector<std::string>& argv, const std::string& cwd, const std::string& output) {
+namespace {
+
+/// This process's environment with `extra` set on top (an entry of the same name replaced).
+std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    bool replaced = false;
+    for (const auto& x : extra) replaced |= x.compare(0, name.size(), name) == 0;
+    if (!replaced) env.push_back(entry);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+}  // namespace
+
+int run_process(const std::vector<std::string>& argv, const std::string& cwd, const std::string& output,
+                const std::vector<std::string>& extra_env) {
   if (argv.empty()) return 127;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -24,8 +43,12 @@ int run_process(const std::vector<std::string>& argv, const std::string& cwd, co
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::vector<std::string> env_entries = child_environment(extra_env);
+  std::vector<char*> env;
+  for (const auto& e : env_entries) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return 127;
   int status = 0;

@@ -9,8 +9,10 @@ namespace gda {
 /// Runs argv[0] (found on PATH when it has no '/') with the arguments argv[1…], in `cwd`
 /// ("" = this process's directory), its stdout and stderr into the file `output` (created
 /// or truncated; "" = /dev/null). Waits for it; returns its exit status, 128 + the signal
-/// that ended it, or 127 when it could not be started.
-int run_process(const std::vector<std::string>& argv, const std::string& cwd = "", const std::string& output = "");
+/// that ended it, or 127 when it could not be started. `env`: "NAME=value" entries set for
+/// the child on top of this process's environment (e.g. CUDA_VISIBLE_DEVICES for a sweep's job).
+int run_process(const std::vector<std::string>& argv, const std::string& cwd = "", const std::string& output = "",
+                const std::vector<std::string>& env = {});
 
 /// Whether `program` is an executable file in a folder of PATH.
 bool on_path(const std::string& program);

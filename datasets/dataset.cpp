@@ -13,6 +13,11 @@ Dataset Dataset::slice(std::int64_t begin, std::int64_t end) const {
   return {x.slice(0, begin, end), y.slice(0, begin, end)};
 }
 
+Domain Domain::to(const c10::Device& device) const {
+  auto moved = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  return {name, position, moved(x), moved(y), moved(weight)};
+}
+
 std::string default_data_dir() {
   if (const char* d = std::getenv("GDA_DATA"); d && *d) return d;
   const char* home = std::getenv("HOME");

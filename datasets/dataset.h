@@ -32,6 +32,8 @@ struct Domain {
   torch::Tensor y;
   torch::Tensor weight;
   std::int64_t size() const { return x.defined() ? x.size(0) : 0; }
+  /// The same domain with its tensors on `device` (itself when they are there already).
+  Domain to(const c10::Device& device) const;
 };
 
 /// Where a loader looks for relative paths and the data cache.

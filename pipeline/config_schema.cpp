@@ -1,5 +1,6 @@
 #include "pipeline/config_schema.h"
 
+#include "core/device.h"
 #include "datasets/dataset.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
@@ -27,10 +28,24 @@ SectionSchema component_section(std::string name, std::string doc, ParamSpecs ke
 constexpr double kMaxEpochs = 1e5, kMaxBatch = 1 << 20, kMaxSamples = 1e9, kMaxDomains = 1e4;
 
 SectionSchema top_level_section() {
-  return {"", "top-level keys",
-          {integer("seed", 0, "seed of every random draw of the run (data order, angles, init, dropout)", 0),
-           integer("threads", 2, "threads for the run: LibTorch intra-op threads and the TBB arena", 1, 256)},
-          ""};
+  SectionSchema s{"", "top-level keys",
+                  {integer("seed", 0, "seed of every random draw of the run (data order, angles, init, dropout)", 0),
+                   integer("threads", 2, "threads for the run: LibTorch intra-op threads and the TBB arena", 1, 256),
+                   text("device", "auto",
+                        "where models and domains live: \"auto\" (the first GPU when LibTorch sees one, else the "
+                        "CPU), \"cpu\", \"cuda\" or \"cuda:N\"; OpenCV's image shifts and the exact OT solver "
+                        "run on the CPU either way"),
+                   flag("deterministic", true,
+                        "same config, seed and device give the same numbers (cuDNN's deterministic algorithms, "
+                        "cuBLAS's fixed workspace); false lets CUDA pick faster, varying ones. CPU and CUDA "
+                        "numbers differ in the last bits either way"),
+                   flag("tf32", false,
+                        "CUDA only: let float32 convolutions and matrix products use TF32 tensor cores (a 10-bit "
+                        "mantissa: faster on large batches, less precise); false computes in float32 as the CPU "
+                        "does")},
+                  ""};
+  s.rules = {{{"device"}, [](const Params& p) { return device_problem(p.text("device")); }}};
+  return s;
 }
 
 SectionSchema data_section() {

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/stopwatch.h"
 #include "core/threads.h"
@@ -55,6 +56,7 @@ struct RunState {
   const RunOptions& options;
   const Clock::time_point start = Clock::now();
   const std::uint64_t seed;
+  c10::Device device{c10::kCPU};  ///< where the model and the domains live
   RunSummary summary;
   RunRecorder rec;
 
@@ -121,9 +123,13 @@ InputShape shape_of(const Dataset& d) {
 /// console, or a sweep's progress line) before the last one had trained.
 int arena_slots(int threads) { return std::max(2, threads); }
 
-/// The run's header: seed, config hash and thread budgets, in the summary and the log.
+/// The run's header: seed, config hash, device and thread budgets, in the summary and the log.
 void start_run(RunState& s) {
   const Params& top = s.config.section("");
+  set_deterministic(top.flag("deterministic"));  // before the device's first work
+  set_tf32(top.flag("tf32"));
+  s.device = resolve_device(top.text("device"));
+  s.summary.device = describe_device(s.device);
   s.summary.seed = top.integer("seed");
   s.summary.config_hash = s.config.hash();
   s.summary.threads = int(top.integer("threads"));
@@ -137,6 +143,7 @@ void start_run(RunState& s) {
   s.rec.log(fmt::format("threads: {} (training {} LibTorch intra-op; evaluation {} intra-op, overlapping; "
                         "TBB arena {})", s.summary.threads, s.summary.train_threads, s.summary.eval_threads,
                         arena_slots(s.summary.threads)));
+  s.rec.log("device: " + s.summary.device);
 }
 
 /// Stage settings of source training and of self-training, and what evaluation measures.
@@ -172,6 +179,7 @@ void prepare_run(RunState& s) {
   s.jobs = s.generator->plan(split, shift.integer("T"), s.seed);
   s.domains.resize(s.jobs.size());
   s.model = make_model(s.config.section("model").text("name"), s.config.section("model"), shape_of(all));
+  s.model->to(s.device);  // initialised on the CPU's stream, so every device starts from the same weights
   read_settings(s);
 }
 
@@ -220,6 +228,7 @@ void adapt_along_path(RunState& s, const Emit& emit) {
                                      derive_seed(s.seed, "shift/segment" + std::to_string(k)));
     });
     if (segment) {
+      for (auto& d : segment->domains) d = d.to(s.device);  // a plugin's may come on the CPU
       teacher = self_train_segment(*segment, teacher, s.model, s.stage_settings, rng, numbered);
       continue;
     }
@@ -277,6 +286,8 @@ void run_graph(RunState& s) {
   std::size_t arrived = 0;
   Gate all_generated(g, flow::serial, [&](std::size_t, Gate::output_ports_type& out) {
     if (++arrived < s.jobs.size()) return;
+    // Made on the CPU (OpenCV, the OT solvers); uploaded once, here, for every stage to use.
+    for (auto& d : s.domains) d = d.to(s.device);
     s.data_seconds = seconds_since(s.start);
     std::get<0>(out).try_put(flow::continue_msg());
   });

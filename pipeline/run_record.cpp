@@ -125,11 +125,11 @@ std::string RunRecorder::markdown(const RunSummary* s) const {
     md += fmt::format(
         "\nstatus: {}{}\n\nzero-shot target accuracy: {} %  \nfinal target accuracy: {} %  \n"
         "seconds: data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} (overlaps training), "
-        "total {:.1f}  \nthreads: {} (training {} intra-op, evaluation {} intra-op)  \n"
+        "total {:.1f}  \ndevice: {}  \nthreads: {} (training {} intra-op, evaluation {} intra-op)  \n"
         "passes: {} forward, {} backward\n",
         s->status, s->error.empty() ? "" : " — " + s->error, percent(s->zero_shot_target_accuracy),
         percent(s->final_target_accuracy), s->seconds.data, s->seconds.source, s->seconds.adaptation,
-        s->seconds.evaluation, s->seconds.total, s->threads, s->train_threads, s->eval_threads,
+        s->seconds.evaluation, s->seconds.total, s->device, s->threads, s->train_threads, s->eval_threads,
         s->passes.forward, s->passes.backward);
   }
   return md;
@@ -141,6 +141,7 @@ void RunRecorder::finish(const RunSummary& s) {
             {"config_hash", s.config_hash},
             {"seed", s.seed},
             {"source_model", s.source_reused ? "reused" : "trained"},
+            {"device", s.device},
             {"threads", {{"total", s.threads}, {"train_intra_op", s.train_threads}, {"eval_intra_op", s.eval_threads}}},
             {"zero_shot_target_accuracy", optional_json(s.zero_shot_target_accuracy)},
             {"final_target_accuracy", optional_json(s.final_target_accuracy)},

@@ -18,8 +18,12 @@ bool has_source_model(const std::string& dir) {
 
 void save_source_model(const std::string& dir, const Model& model, const StageRecord& stage0) {
   fs::create_directories(dir);
+  // Saved from a CPU copy, so that a file is the same whichever device trained the model and
+  // loads on any (a sweep shares it between machines).
+  auto on_cpu = model.clone_model();
+  on_cpu->to(torch::kCPU);
   torch::serialize::OutputArchive archive;
-  model.save(archive);
+  on_cpu->save(archive);
   // model.pt first, stage0.json last: has_source_model() sees both only once both are whole.
   const std::string tmp = dir + "/model.pt.tmp." + std::to_string(::getpid());
   archive.save_to(tmp);
@@ -30,7 +34,7 @@ void save_source_model(const std::string& dir, const Model& model, const StageRe
 StageRecord load_source_model(const std::string& dir, Model& model) {
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(dir + "/model.pt");
+    archive.load_from(dir + "/model.pt", model.device());
     model.load(archive);
     StageRecord r = stage_from_json_line(read_text(dir + "/stage0.json"));
     r.accuracies.clear();  // re-measured on this run's domains

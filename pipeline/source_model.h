@@ -12,10 +12,11 @@ namespace gda {
 /// True when `dir` holds a complete source model (both files).
 bool has_source_model(const std::string& dir);
 
-/// Writes the model and its stage-0 record into `dir` (created if needed).
+/// Writes the model (its tensors on the CPU, whatever its device) and its stage-0 record
+/// into `dir` (created if needed).
 void save_source_model(const std::string& dir, const Model& model, const StageRecord& stage0);
 
-/// Loads the weights and buffers into `model` (same architecture) and returns stage 0's
+/// Loads the weights and buffers onto `model`'s device (same architecture) and returns stage 0's
 /// record (training fields only). Throws UserError if the files do not fit the model.
 StageRecord load_source_model(const std::string& dir, Model& model);
 

@@ -155,7 +155,9 @@ TEST(OtPath, SegmentIsTheGeneratedDomainsThenTheNextGivenOne) {
   const Domain& last = segment->domains.back();
   EXPECT_EQ(last.name, "inter2");
   EXPECT_EQ(last.position, 0.6);
-  EXPECT_TRUE(torch::equal(last.x, zt));
+  // The segment encoded `to` in batches of 3, zt in one batch: LibTorch 2.x's MKL products
+  // differ in the last bits between the two (up to 5e-7 seen), 1.13's OpenBLAS ones do not.
+  EXPECT_TRUE(torch::allclose(last.x, zt, /*rtol=*/1e-5, /*atol=*/1e-6));
   EXPECT_FALSE(last.weight.defined());
   // Input-space generators make no segments: the loop trains on the given domain.
   const Params rotation = parse_config("[shift]\ngenerator = \"rotation\"\n", "t.toml").section("shift");

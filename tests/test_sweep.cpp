@@ -2,12 +2,14 @@
 // on sweep files and result files the tests write.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "pipeline/config.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/process.h"
 #include "pipeline/sweep/job_graph.h"
 #include "pipeline/sweep/plan.h"
 #include "pipeline/sweep/report.h"
@@ -60,6 +62,22 @@ TEST(SweepPlan, GridExpandsToEveryCombinationWithOneSourcePerSeed) {
   EXPECT_EQ(back.jobs[5].needs, plan.jobs[5].needs);
 }
 
+// Child processes (core/process.h), as the local runner starts jobs: arguments reach the
+// program as they are, the exit status comes back, and `env` entries are set for the child
+// on top of this process's environment (how each job gets its GPU: CUDA_VISIBLE_DEVICES).
+TEST(Process, ChildGetsItsArgumentsTheExtraEnvironmentAndGivesItsStatus) {
+  const std::string out = temp_dir("process") + "/out.txt";
+  ::setenv("GDA_TEST_KEPT", "kept", 1);
+  ::setenv("GDA_TEST_REPLACED", "old", 1);
+  const int rc = run_process(
+      {"sh", "-c", "echo \"$1|$GDA_TEST_KEPT|$GDA_TEST_REPLACED|$GDA_TEST_NEW\"; exit 3", "sh", "a b;c"}, "", out,
+      {"GDA_TEST_REPLACED=new", "GDA_TEST_NEW=1"});
+  EXPECT_EQ(rc, 3);
+  EXPECT_EQ(read_text(out), "a b;c|kept|new|1\n");
+  EXPECT_STREQ(std::getenv("GDA_TEST_REPLACED"), "old") << "the parent's environment stays as it was";
+  EXPECT_EQ(run_process({"gda-no-such-program"}, "", out), 127);
+}
+
 TEST(SweepPlan, HashesChangeWithWhatAffectsTheJobOnly) {
   auto config = [](const std::vector<std::string>& o) { return parse_config(tiny_config(2), "t.toml", o); };
   const Config base = config({});
@@ -76,6 +94,13 @@ TEST(SweepPlan, HashesChangeWithWhatAffectsTheJobOnly) {
   for (const auto& o : {"seed=1", "threads=1", "data.source_size=150", "model.hidden=16", "source.epochs=3",
                         "shift.target_max=45.0"})
     EXPECT_NE(source_hash(base), source_hash(config({o}))) << o;
+  // Where a run runs is not part of what it is (a sweep resumed on a GPU keeps its CPU
+  // runs); deterministic and tf32 are, once they leave their defaults.
+  EXPECT_EQ(run_hash(base), run_hash(config({"device=cpu"})));
+  EXPECT_EQ(source_hash(base), source_hash(config({"device=cpu"})));
+  EXPECT_EQ(run_hash(base), run_hash(config({"deterministic=true", "tf32=false"})));
+  EXPECT_NE(run_hash(base), run_hash(config({"deterministic=false"})));
+  EXPECT_NE(source_hash(base), source_hash(config({"tf32=true"})));
   // With source.optimizer = "same" the optimizer section trains the source too.
   const Config same = config({"source.optimizer=same"});
   EXPECT_NE(source_hash(same), source_hash(config({"source.optimizer=same", "optimizer.name=sam"})));

@@ -9,6 +9,7 @@
 #include "pipeline/config.h"
 #include "pipeline/config_reference.h"
 #include "core/error.h"
+#include "core/libstdcxx_guard.h"
 #include "pipeline/run.h"
 #include "tools/sweep_commands.h"
 #include "stages/models/model.h"
@@ -38,7 +39,7 @@ int list(const std::string& what) {
 
 /// What run, validate and list take from the command line.
 struct RunArgs {
-  std::string config_path, out_dir, what;
+  std::string config_path, out_dir, what, device;
   std::vector<std::string> overrides;
   std::optional<long> seed, threads;
   CLI::App *run = nullptr, *validate = nullptr, *list = nullptr;
@@ -49,6 +50,7 @@ void add_run_commands(CLI::App& app, RunArgs& a) {
   a.run->add_option("config", a.config_path, "TOML config file")->required();
   a.run->add_option("--seed", a.seed, "seed (overrides the config's seed)");
   a.run->add_option("--threads", a.threads, "threads (overrides the config's threads)");
+  a.run->add_option("--device", a.device, "auto | cpu | cuda | cuda:N (overrides the config's device)");
   a.run->add_option("--out", a.out_dir, "run directory (default: output.dir/output.name)");
   a.run->add_option("--set", a.overrides, "override a key: --set optimizer.rho=0.1 (repeatable)");
 
@@ -66,6 +68,7 @@ void add_run_commands(CLI::App& app, RunArgs& a) {
 int run_command(RunArgs& a) {
   if (a.seed) a.overrides.push_back(fmt::format("seed={}", *a.seed));
   if (a.threads) a.overrides.push_back(fmt::format("threads={}", *a.threads));
+  if (!a.device.empty()) a.overrides.push_back("device=" + a.device);
   auto config = gda::load_config(a.config_path, a.overrides);
   if (a.validate->parsed()) {
     std::cout << config.to_toml();
@@ -82,6 +85,7 @@ int run_command(RunArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gda::use_system_libstdcxx(argv);
   CLI::App app{"gda: gradual domain adaptation experiments from a TOML config"};
   app.require_subcommand(1);
   RunArgs run_args;

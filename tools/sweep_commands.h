@@ -8,8 +8,8 @@
 namespace gda {
 
 struct SweepArgs {
-  std::string sweep_file, out_dir, launcher = "local";
-  int jobs = 0, threads_per_job = 1, index = -1, max_parallel = 0;
+  std::string sweep_file, out_dir, launcher = "local", device, gpus;
+  int jobs = 0, threads_per_job = 1, index = -1, max_parallel = 0, jobs_per_gpu = 1;
   bool dry_run = false, oversubscribe = false, no_progress = false;
   std::vector<std::string> sbatch;
   CLI::App *sweep = nullptr, *job = nullptr, *report = nullptr;

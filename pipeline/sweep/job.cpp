@@ -23,7 +23,7 @@ SweepPlan read_sweep_plan(const std::string& dir) {
 
 bool job_finished(const std::string& dir, const SweepJob& job) { return fs::exists(dir + "/" + job.dir_name()); }
 
-int run_sweep_job(const std::string& dir, int index, std::ostream* console) {
+int run_sweep_job(const std::string& dir, int index, std::ostream* console, const std::string& device) {
   const SweepPlan plan = read_sweep_plan(dir);
   if (index < 0 || index >= int(plan.jobs.size()))
     throw UserError(fmt::format("gda job: --index {} is outside the sweep's {} jobs (0 … {})", index,
@@ -50,7 +50,9 @@ int run_sweep_job(const std::string& dir, int index, std::ostream* console) {
         throw UserError(fmt::format("the source model {} of this run is missing: its source job did not finish "
                                     "(see {}/failed/{}.txt)", options.source_dir, dir, job.source_hash));
     }
-    const RunSummary s = run_experiment(job_config(plan, job), options);
+    SweepJob placed = job;
+    if (!device.empty()) placed.overrides.push_back("device=" + device);
+    const RunSummary s = run_experiment(job_config(plan, placed), options);
     if (job.kind == SweepJob::Kind::source && s.status != "ok")
       throw UserError("source training failed: " + s.error);
     // A mistake in the input found mid-run is not a result: the job stays unfinished, its

@@ -20,7 +20,8 @@ bool job_finished(const std::string& dir, const SweepJob& job);
 /// finished result with status "failed". Any other error (a missing source model, bad
 /// data, a mistake in the input met mid-run) is written to failed/<hash>.txt and leaves the
 /// job unfinished: returns 2 for a mistake in the input, 70 for anything else. Returns 0
-/// when the job is finished (now or before).
-int run_sweep_job(const std::string& dir, int index, std::ostream* console);
+/// when the job is finished (now or before). `device` ("" = the config's) overrides where it
+/// runs; it is not part of the job's identity (its hash).
+int run_sweep_job(const std::string& dir, int index, std::ostream* console, const std::string& device = "");
 
 }  // namespace gda

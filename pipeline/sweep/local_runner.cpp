@@ -4,6 +4,7 @@
 #include <tbb/flow_graph.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <chrono>
@@ -26,10 +27,44 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// Runs `gda job DIR --index I` with its output in `log`; returns its exit status
-/// (128 + signal when killed).
-int run_child(const std::string& binary, const std::string& dir, int index, const std::string& log) {
-  return run_process({binary, "job", dir, "--index", std::to_string(index)}, "", log);
+/// The GPUs of a sweep and how many jobs each runs now: a job takes the least busy one.
+class GpuSlots {
+ public:
+  explicit GpuSlots(const std::vector<int>& gpus) : gpus_(gpus), running_(gpus.size(), 0) {}
+
+  /// The index into gpus of the GPU this job takes; -1 when there are none.
+  int take() {
+    if (gpus_.empty()) return -1;
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto least = std::min_element(running_.begin(), running_.end()) - running_.begin();
+    ++running_[std::size_t(least)];
+    return int(least);
+  }
+  void give_back(int slot) {
+    if (slot < 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    --running_[std::size_t(slot)];
+  }
+  int gpu(int slot) const { return gpus_[std::size_t(slot)]; }
+
+ private:
+  std::vector<int> gpus_;
+  std::vector<int> running_;
+  std::mutex mutex_;
+};
+
+/// Runs `gda job DIR --index I` with its output in `log`, on one GPU when `gpu` ≥ 0;
+/// returns its exit status (128 + signal when killed).
+int run_child(const LocalRunOptions& o, const std::string& dir, int index, const std::string& log, int gpu) {
+  std::vector<std::string> argv = {o.gda_binary, "job", dir, "--index", std::to_string(index)};
+  std::vector<std::string> env;
+  if (gpu >= 0) {
+    env.push_back("CUDA_VISIBLE_DEVICES=" + std::to_string(gpu));
+    argv.insert(argv.end(), {"--device", "cuda"});  // the one GPU it sees
+  } else if (!o.device.empty()) {
+    argv.insert(argv.end(), {"--device", o.device});
+  }
+  return run_process(argv, "", log, env);
 }
 
 std::string duration(double s) {
@@ -115,6 +150,7 @@ struct SweepRun {
   const LocalRunOptions& options;
   std::vector<bool> pending;  ///< by job index: not finished before this sweep started
   Progress progress;
+  GpuSlots gpus;
   std::atomic<int> finished{0}, errors{0};
 };
 
@@ -127,7 +163,9 @@ void run_pending_job(SweepRun& run, int index) {
     run.progress.running[index] = started;
   }
   const std::string log = fmt::format("{}/logs/{}.log", run.dir, index);
-  const int rc = run_child(run.options.gda_binary, run.dir, index, log);
+  const int slot = run.gpus.take();
+  const int rc = run_child(run.options, run.dir, index, log, slot < 0 ? -1 : run.gpus.gpu(slot));
+  run.gpus.give_back(slot);
   if (rc == 0 && job_finished(run.dir, run.plan.jobs[index])) {
     ++run.finished;
   } else {
@@ -173,7 +211,7 @@ LocalRunOutcome run_sweep_locally(const std::string& dir, const SweepPlan& plan,
   const auto t0 = Clock::now();
   LocalRunOutcome outcome;
   fs::create_directories(dir + "/logs");
-  SweepRun run{dir, plan, options, std::vector<bool>(plan.jobs.size())};
+  SweepRun run{dir, plan, options, std::vector<bool>(plan.jobs.size()), {}, GpuSlots(options.gpus)};
   for (const auto& j : plan.jobs) {
     run.pending[j.index] = !job_finished(dir, j);
     if (run.pending[j.index]) ++run.progress.todo;

@@ -4,6 +4,7 @@
 // child process (`gda job DIR --index I`, output in DIR/logs/). A child per job keeps
 // each job's thread count its own, and a crash of one job from killing the others.
 #include <string>
+#include <vector>
 
 #include "pipeline/sweep/plan.h"
 
@@ -13,6 +14,10 @@ struct LocalRunOptions {
   int jobs = 1;              ///< jobs at once
   bool progress = false;     ///< a live progress line on stderr
   std::string gda_binary;    ///< the gda executable the children run
+  std::string device;        ///< every job's device ("" = each config's own)
+  /// GPUs to spread the jobs over: each job sees one (CUDA_VISIBLE_DEVICES) and runs on
+  /// it, the one running the fewest jobs when it starts. Empty: no GPU assignment.
+  std::vector<int> gpus;
 };
 
 struct LocalRunOutcome {

@@ -20,6 +20,16 @@ using nlohmann::json;
 
 std::string hash_text(const std::string& text) { return fmt::format("{:016x}", fnv1a(text, kGdaHashStart)); }
 
+/// Keys that do not change which experiment a run is, left out of its hash: the device it
+/// runs on (summary.json records it; a sweep resumed on another machine keeps its finished
+/// runs), and deterministic and tf32 at their defaults (so hashes from before the keys
+/// existed hold).
+bool outside_identity(const std::string& path, const Config& c) {
+  const Params& top = c.section("");
+  return path == "device" || (path == "deterministic" && top.flag("deterministic")) ||
+         (path == "tf32" && !top.flag("tf32"));
+}
+
 /// "section.key=value" lines of the chosen sections, sorted: a canonical text to hash.
 std::string canonical(const Config& c, const std::set<std::string>& sections,
                       const std::set<std::string>& skip_keys) {
@@ -28,7 +38,7 @@ std::string canonical(const Config& c, const std::set<std::string>& sections,
     if (!sections.count(name)) continue;
     for (const auto& [key, value] : params.values()) {
       const std::string path = name.empty() ? key : name + "." + key;
-      if (skip_keys.count(path)) continue;
+      if (skip_keys.count(path) || outside_identity(path, c)) continue;
       text += path + "=" + value_type_name(value) + ":" + value_to_string(value) + "\n";
     }
   }

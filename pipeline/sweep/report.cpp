@@ -37,6 +37,7 @@ RunResult read_run(const std::string& dir, const SweepJob& job) {
   const json s = json::parse(read_text(run_dir + "/summary.json"));
   r.status = s.at("status").get<std::string>();
   r.error = s.value("error", "");
+  r.device = s.value("device", "");
   if (!s["final_target_accuracy"].is_null()) r.final_target = s["final_target_accuracy"].get<double>();
   if (!s["zero_shot_target_accuracy"].is_null()) r.zero_shot = s["zero_shot_target_accuracy"].get<double>();
   r.seconds = s.at("seconds").at("total").get<double>();
@@ -212,6 +213,7 @@ SweepReport collect_report(const std::string& dir) {
       report.groups.push_back(std::move(g));
     }
     RunResult r = read_run(dir, job);
+    if (!r.device.empty()) ++report.devices[r.device];
     if (r.status == "ok") ++report.ok;
     else if (r.status == "failed") ++report.failed;
     else if (r.status == "error") ++report.errors;
@@ -231,6 +233,8 @@ std::string markdown_groups(const SweepReport& report) {
                                "Accuracies in %, mean ± sample std over the seeds that finished ok.\n\n",
                                report.ok + report.failed + report.errors + report.not_run, report.ok, report.failed,
                                report.errors, report.not_run, report.source_models);
+  for (const auto& [device, runs] : report.devices) md += fmt::format("Device: {} ({} runs).  \n", device, runs);
+  if (!report.devices.empty()) md += "\n";
   std::string head = "|", rule = "|";
   for (const auto& a : report.axes) head += " " + a + " |", rule += "---|";
   md += head + " seeds ok | final target | zero-shot target | wall s per run | fwd / bwd passes per run |\n";

@@ -19,6 +19,7 @@ struct MeanStd {
 struct RunResult {
   std::string hash, seed, status;  ///< status: ok, failed (numeric), error, not run
   std::string error;
+  std::string device;  ///< where it ran (summary.json; "" for runs from before devices)
   std::optional<double> final_target, zero_shot;
   double seconds = 0;
   double forward = 0, backward = 0;
@@ -37,6 +38,7 @@ struct SweepReport {
   std::vector<std::string> axes;  ///< swept keys except seed
   std::vector<ResultGroup> groups;
   int ok = 0, failed = 0, errors = 0, not_run = 0, source_models = 0;
+  std::map<std::string, int> devices;  ///< device → finished runs on it
 };
 
 /// Reads the results of the sweep in `dir`.

@@ -14,9 +14,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string header(const std::string& name, const std::string& dir, const SlurmOptions& o, int threads) {
+std::string header(const std::string& name, const std::string& dir, const SlurmOptions& o, int threads,
+                   bool gpu) {
   std::string h = fmt::format("#!/bin/bash\n#SBATCH --job-name=gda-{}\n#SBATCH --cpus-per-task={}\n"
                               "#SBATCH --output={}/slurm/%x-%A_%a.out\n", name, threads, dir);
+  if (gpu) h += "#SBATCH --gres=gpu:1\n";
   for (const auto& s : o.sbatch) h += "#SBATCH " + s + "\n";
   return h;
 }
@@ -30,15 +32,18 @@ std::vector<SlurmScript> slurm_scripts(const std::string& dir, const SweepPlan& 
   const std::string throttle = o.max_parallel > 0 ? fmt::format("%{}", o.max_parallel) : "";
   std::vector<SlurmScript> scripts;
   auto array = [&](const std::string& name, int offset, int count) {
-    scripts.push_back({name, header(name, dir, o, plan.threads_per_job) +
+    // Slurm's --gres makes the task's one GPU its CUDA_VISIBLE_DEVICES: "cuda" is that GPU.
+    const std::string device = o.gpu ? "cuda" : o.device;
+    scripts.push_back({name, header(name, dir, o, plan.threads_per_job, o.gpu) +
                                  fmt::format("#SBATCH --array=0-{}{}\n", count - 1, throttle) +
                                  fmt::format("# jobs {} … {} of {}/plan.json\n", offset, offset + count - 1, dir) +
-                                 fmt::format("exec {} job {} --index $(({} + SLURM_ARRAY_TASK_ID))\n",
-                                             quote(o.gda_binary), quote(dir), offset)});
+                                 fmt::format("exec {} job {} --index $(({} + SLURM_ARRAY_TASK_ID)){}\n",
+                                             quote(o.gda_binary), quote(dir), offset,
+                                             device.empty() ? "" : " --device " + quote(device))});
   };
   if (sources > 0) array("sources", 0, sources);
   if (runs > 0) array("runs", sources, runs);
-  scripts.push_back({"report", header("report", dir, o, 1) + fmt::format("exec {} report {}\n", quote(o.gda_binary),
+  scripts.push_back({"report", header("report", dir, o, 1, false) + fmt::format("exec {} report {}\n", quote(o.gda_binary),
                                                                           quote(dir))});
   return scripts;
 }

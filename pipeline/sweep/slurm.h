@@ -14,6 +14,8 @@ struct SlurmOptions {
   std::string gda_binary;            ///< absolute path, reachable from the compute nodes
   std::vector<std::string> sbatch;   ///< extra #SBATCH lines' options, e.g. "--partition=gpu"
   int max_parallel = 0;              ///< array throttle (%N); 0 = none
+  std::string device;                ///< every job's device ("" = the configs'); "cuda…" asks for a GPU
+  bool gpu = false;                  ///< each source and run task asks for one GPU (--gres=gpu:1)
 };
 
 struct SlurmScript {

@@ -16,7 +16,7 @@ torch::Tensor in_batches(Model& model, const torch::Tensor& x, std::int64_t batc
   std::vector<torch::Tensor> parts;
   for (std::int64_t b = 0; b < x.size(0); b += batch_size)
     parts.push_back(f(x.slice(0, b, std::min(x.size(0), b + batch_size))));
-  return parts.empty() ? torch::empty({0}) : torch::cat(parts);
+  return parts.empty() ? torch::empty({0}, x.options()) : torch::cat(parts);
 }
 
 }  // namespace

@@ -25,9 +25,16 @@ void Model::copy_state_from(const Model& other) {
   for (const auto& src : other.named_buffers(true)) dst_b[src.key()].copy_(src.value());
 }
 
+c10::Device Model::device() const {
+  for (const auto& p : parameters()) return p.device();
+  for (const auto& b : buffers()) return b.device();
+  return c10::Device(c10::kCPU);
+}
+
 std::shared_ptr<Model> Model::clone_model() const {
-  auto m = make_fresh();
+  auto m = make_fresh();  // made on the CPU, as every factory makes its models
   m->make_fresh = make_fresh;
+  m->to(device());
   m->copy_state_from(*this);
   m->train(is_training());
   return m;

@@ -27,8 +27,11 @@ class Model : public torch::nn::Module {
   /// generator works in feature space. Empty (the default): the model has no separable head.
   virtual std::vector<std::string> head_modules() const { return {}; }
 
+  /// Where the parameters live (the CPU for a model without any).
+  c10::Device device() const;
+
   /// A new model of the same architecture with a copy of this one's parameters and
-  /// buffers (BatchNorm statistics), in the same train/eval mode.
+  /// buffers (BatchNorm statistics), in the same train/eval mode, on the same device.
   std::shared_ptr<Model> clone_model() const;
   /// Copies parameters and buffers from `other` (same architecture) into this model.
   void copy_state_from(const Model& other);

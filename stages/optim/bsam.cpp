@@ -53,8 +53,9 @@ class Bsam : public OptimizerWith<BsamOptions> {
     const Tensors g_min = gradients(params_);
     {
       torch::NoGradGuard no_grad;
-      const double min_norm = std::sqrt(squared_norm(g_min));
-      const double ratio = min_norm > 0 ? std::sqrt(squared_norm(g_max)) / min_norm : 0.0;
+      const auto min_norm = squared_norm(g_min).sqrt();
+      const auto ratio =
+          torch::where(min_norm > 0, squared_norm(g_max).sqrt() / min_norm, torch::zeros_like(min_norm));
       for (std::size_t i = 0; i < params_.size(); ++i)
         params_[i].mutable_grad() = g_max[i] + (g[i] - ratio * g_min[i]);
     }

@@ -95,7 +95,7 @@ class Esam : public OptimizerWith<EsamOptions> {
     Tensors g = gradients(params_);
     for (std::size_t i = 0; i < g.size(); ++i)
       if (frozen_[i]) g[i] = torch::zeros_like(g[i]);
-    const double scale = o_.rho / o_.beta / (std::sqrt(squared_norm(g)) + 1e-7);
+    const auto scale = o_.rho / o_.beta / (squared_norm(g).sqrt() + 1e-7);
     Tensors e;
     for (const auto& t : g) e.push_back(t * scale);
     return e;

@@ -52,8 +52,8 @@ class FisherSam : public OptimizerWith<FisherSamOptions> {
     torch::NoGradGuard no_grad;
     Tensors u;  // f⁻¹g
     for (const auto& t : g) u.push_back(t / (1.0 + o_.eta * t * t));
-    const double q = dot(g, u);  // gᵀ f⁻¹ g
-    const double scale = o_.rho / (std::sqrt(q) + 1e-12);
+    const auto q = dot(g, u);  // gᵀ f⁻¹ g
+    const auto scale = o_.rho / (q.sqrt() + 1e-12);
     for (auto& t : u) t = t * scale;
     return u;
   }

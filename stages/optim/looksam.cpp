@@ -75,8 +75,7 @@ class LookSam : public OptimizerWith<LookSamOptions> {
   /// .grad ← g + alpha·(||g|| / ||g_v||)·g_v with the stored g_v.
   void reuse_step(const Tensors& g) {
     torch::NoGradGuard no_grad;
-    const double scale =
-        o_.alpha * std::sqrt(squared_norm(g)) / (std::sqrt(squared_norm(gv_)) + 1e-12);
+    const auto scale = o_.alpha * squared_norm(g).sqrt() / (squared_norm(gv_).sqrt() + 1e-12);
     for (std::size_t i = 0; i < params_.size(); ++i)
       params_[i].mutable_grad() = g[i] + scale * gv_[i];
   }

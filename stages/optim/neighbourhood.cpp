@@ -2,20 +2,22 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
 
 #include "stages/models/model.h"
 
 namespace gda {
 
-Tensors sam_ascent(const Tensors& g, double rho) {
-  const double scale = rho / (std::sqrt(squared_norm(g)) + 1e-12);
+Tensors sam_ascent(const Tensors& g, const torch::Tensor& rho) {
+  torch::NoGradGuard no_grad;
+  const auto scale = rho / (squared_norm(g).sqrt() + 1e-12);
   Tensors e;
   for (const auto& t : g) e.push_back(t * scale);
   return e;
 }
 
-Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
+Tensors sam_ascent(const Tensors& g, double rho) { return sam_ascent(g, scalar_like(rho, g.front())); }
+
+Tensors adaptive_ascent(const Tensors& w, const Tensors& g, const torch::Tensor& rho, double eta,
                         const std::vector<bool>& scaled) {
   torch::NoGradGuard no_grad;
   const bool all = scaled.empty();
@@ -25,10 +27,15 @@ Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double e
     t.push_back((all || scaled[i]) ? w[i].detach().abs() + eta : torch::ones_like(w[i]));
     tg.push_back(t[i] * g[i]);
   }
-  const double scale = rho / (std::sqrt(squared_norm(tg)) + 1e-16);
+  const auto scale = rho / (squared_norm(tg).sqrt() + 1e-16);
   Tensors e;
   for (std::size_t i = 0; i < w.size(); ++i) e.push_back(t[i] * tg[i] * scale);
   return e;
+}
+
+Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
+                        const std::vector<bool>& scaled) {
+  return adaptive_ascent(w, g, scalar_like(rho, g.front()), eta, scaled);
 }
 
 std::vector<bool> weight_tensors(const Model& model) {

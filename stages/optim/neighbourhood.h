@@ -11,11 +11,15 @@ namespace gda {
 class Model;
 
 /// SAM (Foret et al. 2021): e = rho · g / (||g|| + 1e-12), the norm over all tensors.
+/// rho may be a 0-d tensor computed on the device (TRAM's divergence-sized radius).
+Tensors sam_ascent(const Tensors& g, const torch::Tensor& rho);
 Tensors sam_ascent(const Tensors& g, double rho);
 
 /// ASAM (Kwon et al. 2021), as its official code: T = |w| + eta on tensors marked in
 /// `scaled` (the weights), T = 1 elsewhere (biases); e = rho · T² g / (||T g|| + 1e-16).
 /// An empty `scaled` (the default) scales every tensor.
+Tensors adaptive_ascent(const Tensors& w, const Tensors& g, const torch::Tensor& rho, double eta,
+                        const std::vector<bool>& scaled = {});
 Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double eta,
                         const std::vector<bool>& scaled = {});
 

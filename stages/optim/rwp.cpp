@@ -83,7 +83,7 @@ class Rwp : public OptimizerWith<RwpOptions> {
         const auto scale = rows.square().sum(1, /*keepdim=*/true).sqrt() * o_.sigma;  // [rows, 1]
         noise.push_back((z.reshape({p.size(0), -1}) * scale).reshape(p.sizes()));
       } else {
-        noise.push_back(z * (o_.sigma * (p.detach().norm().item<double>() + 1e-16)));
+        noise.push_back(z * ((p.detach().norm().to(torch::kFloat64) + 1e-16) * o_.sigma));
       }
     }
     return noise;

@@ -34,7 +34,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include <c10/util/C++17.h>  // c10::guts::to_string, the key of torch::optim state
+#include "core/torch_compat.h"  // the key of torch::optim state
 
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
@@ -134,10 +134,11 @@ class Sampa : public OptimizerWith<SampaOptions> {
     // One step of the base optimizer fed ∇f(y_t), on private copies of its state: the
     // entries it had are put back afterwards, the ones it creates are dropped.
     auto& state = base_->state();
-    std::vector<std::pair<std::string, std::unique_ptr<torch::optim::OptimizerParamState>>> kept;
-    std::vector<std::string> created;
+    using Key = std::decay_t<decltype(state)>::key_type;
+    std::vector<std::pair<Key, std::unique_ptr<torch::optim::OptimizerParamState>>> kept;
+    std::vector<Key> created;
     for (const auto& p : params_) {
-      const std::string k = c10::guts::to_string(p.unsafeGetTensorImpl());
+      const Key k = optimizer_state_key(state, p);
       auto it = state.find(k);
       if (it == state.end()) {
         created.push_back(k);

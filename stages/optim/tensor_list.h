@@ -1,7 +1,8 @@
 #pragma once
 // Arithmetic on lists of tensors, one per parameter: what the optimizers do to "the
 // gradient" or "the weights" as a whole. Norms and inner products run over all tensors
-// together and accumulate per-tensor sums in double, one .item() per tensor.
+// together, accumulate per-tensor sums in double and stay 0-d tensors on the tensors'
+// device, so that a step on a GPU never waits for the host to read a number back.
 #include <torch/types.h>
 
 #include <vector>
@@ -10,11 +11,18 @@ namespace gda {
 
 using Tensors = std::vector<torch::Tensor>;
 
-/// Sum of squared entries over all tensors, as a double (for norms across parameters).
-double squared_norm(const Tensors& tensors);
+/// Sum of squared entries over all tensors (for norms across parameters): a 0-d float64
+/// tensor on the tensors' device. On the CPU, Σ_i ||t_i||² with each norm in float rounded
+/// to double and summed in order; on a GPU the same sum of the same norms, on the device.
+torch::Tensor squared_norm(const Tensors& tensors);
 
-/// <a, b> over all tensors: Σ_i (a[i] · b[i]).sum(), each term taken as a double.
-double dot(const Tensors& a, const Tensors& b);
+/// <a, b> over all tensors: Σ_i (a[i] · b[i]).sum(), each term taken as a double; a 0-d
+/// float64 tensor on the tensors' device.
+torch::Tensor dot(const Tensors& a, const Tensors& b);
+
+/// A 0-d float64 tensor holding x, on `like`'s device (a radius or step size that meets
+/// device-side norms).
+torch::Tensor scalar_like(double x, const torch::Tensor& like);
 
 /// The part of v orthogonal to `onto`: v − (<v, onto> / (||onto||² + eps))·onto, and v itself
 /// when ||onto||² + eps is 0 (a zero `onto` with eps = 0).

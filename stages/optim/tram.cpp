@@ -210,7 +210,7 @@ class Tram : public OptimizerWith<TramOptions> {
       return ctx.batch_loss(logits, torch::Tensor());
     });
     const Tensors g = gradients(params_);
-    const double d = o_.logit_scale * divergence(ctx, batch_logits);
+    const torch::Tensor d = divergence(ctx, batch_logits) * o_.logit_scale;
     {
       Perturbed at(params_, ascent(g, d));  // θ + e
       ctx.loss_and_grad();                  // the gradient at θ + e, left in .grad
@@ -262,7 +262,7 @@ class Tram : public OptimizerWith<TramOptions> {
   }
 
   /// KL(p_ref ‖ p_θ) on the divergence data, reduced as kl_reduction says.
-  double divergence(StepContext& ctx, const torch::Tensor& batch_logits) {
+  torch::Tensor divergence(StepContext& ctx, const torch::Tensor& batch_logits) {
     Model& model = ctx.model();
     const bool on_batch = o_.data == DivergenceData::batch;
     const torch::Tensor x = on_batch ? ctx.inputs() : draw_inputs(ctx);
@@ -289,18 +289,19 @@ class Tram : public OptimizerWith<TramOptions> {
     return kl(reference, current);
   }
 
-  double kl(const torch::Tensor& reference, const torch::Tensor& current) const {
+  /// A 0-d float64 tensor on the logits' device: the radius never leaves the device.
+  torch::Tensor kl(const torch::Tensor& reference, const torch::Tensor& current) const {
     torch::NoGradGuard no_grad;
     const auto log_ref = reference.to(torch::kFloat64).log_softmax(-1);
     const auto log_cur = current.to(torch::kFloat64).log_softmax(-1);
     const auto p_ref = log_ref.exp();
     const auto terms = torch::where(p_ref > 0, p_ref * (log_ref - log_cur), torch::zeros_like(p_ref));
-    const double sum = terms.sum().item<double>();
+    const auto sum = terms.sum();
     const double b = static_cast<double>(reference.size(0));
     return o_.code_reduction ? sum / (static_cast<double>(reference.numel()) * b) : sum / b;
   }
 
-  Tensors ascent(const Tensors& g, double d) const {
+  Tensors ascent(const Tensors& g, const torch::Tensor& d) const {
     if (!o_.adaptive) return sam_ascent(g, d);
     // tram.py's ASAM: T = |θ| on every tensor, no eta.
     return adaptive_ascent(params_, g, d, 0.0);
@@ -318,8 +319,9 @@ class Tram : public OptimizerWith<TramOptions> {
       throw std::logic_error(
           "tram: divergence_data = \"current\" or \"next\" needs the stage's unlabelled inputs, "
           "which Optimizer::begin_stage offers");
+    // Drawn on the CPU's generator, as on every device, then moved to the pool.
     const auto rows = torch::randint(pool.size(0), {ctx.batch_size()}, torch::kInt64);
-    return pool.index_select(0, rows).to(ctx.inputs().device());
+    return pool.index_select(0, rows.to(pool.device())).to(ctx.inputs().device());
   }
 
   /// Algorithm 2: the Fisher SAM neighbourhood with the Fisher at noised inputs.
@@ -345,12 +347,10 @@ class Tram : public OptimizerWith<TramOptions> {
     {
       torch::NoGradGuard no_grad;
       Tensors g_over_f;
-      double gfg = 0;  // Σ g²/f
-      for (std::size_t i = 0; i < g.size(); ++i) {
+      for (std::size_t i = 0; i < g.size(); ++i)
         g_over_f.push_back(g[i] / gz[i].square().mul(o_.fisher_eta).add(1.0));
-        gfg += (g[i] * g_over_f[i]).sum().item<double>();
-      }
-      const double scale = o_.fisher_gamma / (std::sqrt(gfg) + 1e-12);
+      const auto gfg = dot(g, g_over_f);  // Σ g²/f
+      const auto scale = o_.fisher_gamma / (gfg.sqrt() + 1e-12);
       for (const auto& t : g_over_f) e.push_back(t * scale);
     }
     {

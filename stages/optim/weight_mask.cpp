@@ -15,8 +15,9 @@ Tensors empirical_fisher(StepContext& ctx, const Tensors& params, std::int64_t n
   for (const auto& p : params) fisher.push_back(torch::zeros_like(p));
   EvalMode eval(ctx.model());
   n = std::min(n, ctx.batch_size());
+  const auto rows = torch::arange(n, torch::TensorOptions().dtype(torch::kInt64).device(ctx.inputs().device()));
   for (std::int64_t i = 0; i < n; ++i) {
-    ctx.loss_and_grad(torch::tensor({i}, torch::kInt64));
+    ctx.loss_and_grad(rows.slice(0, i, i + 1));
     torch::NoGradGuard no_grad;
     for (std::size_t j = 0; j < params.size(); ++j)
       fisher[j] += params[j].grad().square().nan_to_num(0.0);  // weight 0 gives 0/0
@@ -49,7 +50,7 @@ torch::Tensor top_entries(const torch::Tensor& scores, std::int64_t k) {
 
 Tensors masked_ascent(const Tensors& g, const Tensors& mask, double rho) {
   torch::NoGradGuard no_grad;
-  const double scale = rho / (std::sqrt(squared_norm(g)) + 1e-7);
+  const auto scale = rho / (squared_norm(g).sqrt() + 1e-7);
   Tensors e;
   for (std::size_t i = 0; i < g.size(); ++i) e.push_back(g[i] * scale * mask[i]);
   return e;

@@ -27,7 +27,11 @@ namespace {
 /// relative where the cost is 0; negatives are clamped.
 std::vector<double> feature_cost(const torch::Tensor& a, const torch::Tensor& b) {
   const auto x = a.to(torch::kFloat64), y = b.to(torch::kFloat64);
-  const auto c = (x.pow(2).sum(1, true) + y.pow(2).sum(1).unsqueeze(0) - 2.0 * x.matmul(y.t())).clamp_min(0.0).contiguous();
+  // On the features' device (a GPU's product is the expensive part); the solvers read it on the CPU.
+  const auto c = (x.pow(2).sum(1, true) + y.pow(2).sum(1).unsqueeze(0) - 2.0 * x.matmul(y.t()))
+                     .clamp_min(0.0)
+                     .to(torch::kCPU)
+                     .contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
@@ -87,12 +91,13 @@ Domain pushforward(const torch::Tensor& zs, const torch::Tensor& ys, const torch
   std::vector<double> mass;
   is.reserve(std::size_t(k)), js.reserve(std::size_t(k)), mass.reserve(std::size_t(k));
   for (const PlanEntry& e : plan.entries) is.push_back(e.i), js.push_back(e.j), mass.push_back(e.mass);
-  const auto i = torch::tensor(is, torch::kInt64), j = torch::tensor(js, torch::kInt64);
+  const auto on = torch::TensorOptions().dtype(torch::kInt64).device(zs.device());
+  const auto i = torch::tensor(is, torch::kInt64).to(on), j = torch::tensor(js, torch::kInt64).to(on);
   Domain d;
   d.position = t;
   d.x = zs.index_select(0, i) * (1.0 - t) + zt.index_select(0, j) * t;
   if (ys.defined()) d.y = ys.index_select(0, i);
-  d.weight = torch::tensor(mass, torch::kFloat64).to(torch::kFloat32);
+  d.weight = torch::tensor(mass, torch::kFloat64).to(zs.device(), torch::kFloat32);
   return d;
 }
 

@@ -2,7 +2,7 @@
 // pipeline trains (one StepContext per batch, the optimizer's own step).
 //
 //   gda_bench [--optimizers adam,sam|all] [--model cnn] [--batch 128] [--steps 40]
-//             [--threads 2] [--repeats 3] [--profile]
+//             [--threads 2] [--repeats 3] [--device auto|cpu|cuda|cuda:N] [--profile]
 //
 // Prints ms per step, training samples/s, passes per step and each optimizer's step time
 // relative to the first one (the SAM/Adam ratio of docs/PERFORMANCE.md). Inputs are random
@@ -17,7 +17,9 @@
 #include <optional>
 
 #include "pipeline/config.h"
+#include "core/device.h"
 #include "core/error.h"
+#include "core/libstdcxx_guard.h"
 #include "core/threads.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
@@ -46,16 +48,17 @@ struct Bench {
   std::unique_ptr<gda::Optimizer> optimizer;
   torch::Tensor x, y;
 
-  Bench(const std::string& optimizer_name, const std::string& model_name, int batch) {
+  Bench(const std::string& optimizer_name, const std::string& model_name, int batch, const c10::Device& device) {
     torch::manual_seed(0);
     gda::InputShape shape{{1, 28, 28}, 10};
     model = gda::make_model(model_name, section_of("model", fmt::format("[model]\nname = \"{}\"\n", model_name)),
                             shape);
+    model->to(device);
     model->train();
     optimizer = gda::make_optimizer(
         model->parameters(), section_of("optimizer", fmt::format("[optimizer]\nname = \"{}\"\n", optimizer_name)));
-    x = torch::rand({batch, 1, 28, 28});
-    y = torch::randint(10, {batch}, torch::kInt64);
+    x = torch::rand({batch, 1, 28, 28}).to(device);
+    y = torch::randint(10, {batch}, torch::kInt64).to(device);
   }
 
   /// n steps on the batch; their passes.
@@ -66,14 +69,16 @@ struct Bench {
       optimizer->step(ctx);
       total += ctx.passes();
     }
+    // A GPU runs the steps after the host queued them: wait for the last before a clock is read.
+    if (x.is_cuda()) torch::cuda::synchronize();
     return total;
   }
 };
 
 /// Median over repeats of the mean step time over `steps` steps, after a warm-up.
 Result measure(const std::string& optimizer_name, const std::string& model_name, int batch,
-               int steps, int repeats) {
-  Bench bench(optimizer_name, model_name, batch);
+               int steps, int repeats, const c10::Device& device) {
+  Bench bench(optimizer_name, model_name, batch, device);
   Result r{optimizer_name};
   bench.steps(5);  // warm-up: allocator, OpenMP pool, Adam state
   std::vector<double> times;
@@ -92,8 +97,9 @@ Result measure(const std::string& optimizer_name, const std::string& model_name,
 }
 
 /// One step under LibTorch's profiler; prints the operators that take the most time.
-void profile(const std::string& optimizer_name, const std::string& model_name, int batch) {
-  Bench bench(optimizer_name, model_name, batch);
+void profile(const std::string& optimizer_name, const std::string& model_name, int batch,
+             const c10::Device& device) {
+  Bench bench(optimizer_name, model_name, batch, device);
   bench.steps(5);
   const std::string trace = fmt::format("gda_bench-{}.trace.json", optimizer_name);
   {
@@ -107,10 +113,11 @@ void profile(const std::string& optimizer_name, const std::string& model_name, i
 }  // namespace
 
 int main(int argc, char** argv) {
+  gda::use_system_libstdcxx(argv);
   CLI::App app{"gda_bench: training samples/s of a model under each optimizer"};
-  std::string optimizers = "adam,sam", model = "cnn";
+  std::string optimizers = "adam,sam", model = "cnn", device_name = "cpu";
   int batch = 128, steps = 40, threads = 2, repeats = 3;
-  bool want_profile = false;
+  bool want_profile = false, deterministic = true, tf32 = false;
   app.add_option("--optimizers", optimizers,
                  "comma-separated optimizer names (the first is the ratio's base), or \"all\": adam, then "
                  "every other registered optimizer");
@@ -119,11 +126,17 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "timed steps per repeat")->check(CLI::PositiveNumber);
   app.add_option("--repeats", repeats, "repeats; the median is reported")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::PositiveNumber);
+  app.add_option("--device", device_name, "auto | cpu | cuda | cuda:N (default cpu)");
+  app.add_option("--deterministic", deterministic, "as the config key: true (default, as runs) or false");
+  app.add_option("--tf32", tf32, "as the config key: false (default, as runs) or true");
   app.add_flag("--profile", want_profile, "also write a chrome trace of 10 steps per optimizer");
   CLI11_PARSE(app, argc, argv);
 
   try {
     gda::set_default_intra_op_threads(threads);
+    gda::set_deterministic(deterministic);
+    gda::set_tf32(tf32);
+    const c10::Device device = gda::resolve_device(device_name);
     std::vector<std::string> names;
     if (optimizers == "all") {
       names.push_back("adam");
@@ -136,20 +149,20 @@ int main(int argc, char** argv) {
       if (e > b) names.push_back(optimizers.substr(b, e - b));
       b = e + 1;
     }
-    std::cout << fmt::format("gda_bench: model {}, batch {}, {} threads, {} steps × {} repeats (median)\n",
-                             model, batch, threads, steps, repeats);
+    std::cout << fmt::format("gda_bench: model {}, batch {}, {} threads, {} steps × {} repeats (median), {}\n",
+                             model, batch, threads, steps, repeats, gda::describe_device(device));
     std::cout << fmt::format("{:<13} {:>9} {:>10} {:>8} {:>9} {:>7} {:>11}\n", "optimizer", "ms/step",
                              "samples/s", "forward", "backward", "ratio", "pass ratio");
     std::optional<Result> base;
     for (const auto& name : names) {
-      auto r = measure(name, model, batch, steps, repeats);
+      auto r = measure(name, model, batch, steps, repeats, device);
       if (!base) base = r;
       // ratio: measured step time over the first optimizer's; pass ratio: what the passes
       // alone predict (forward samples + 2 × backward samples, over the first's).
-      std::cout << fmt::format("{:<13} {:>9.1f} {:>10.0f} {:>8.2f} {:>9.2f} {:>7.2f} {:>11.2f}\n", r.optimizer,
+      std::cout << fmt::format("{:<13} {:>9.3f} {:>10.0f} {:>8.2f} {:>9.2f} {:>7.2f} {:>11.2f}\n", r.optimizer,
                                r.ms_per_step, 1000.0 * batch / r.ms_per_step, r.forward, r.backward,
                                r.ms_per_step / base->ms_per_step, r.work() / base->work());
-      if (want_profile) profile(name, model, batch);
+      if (want_profile) profile(name, model, batch, device);
     }
   } catch (const gda::UserError& e) {
     std::cerr << "gda_bench: " << e.what() << "\n";
