@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace gda {
@@ -61,6 +62,9 @@ std::string ParamSpec::check(const Value& v) const {
   if (auto i = std::get_if<std::int64_t>(&v)) x = double(*i);
   else if (auto d = std::get_if<double>(&v)) x = *d;
   else return "";
+  // TOML allows nan and inf; no key of gda means anything by them (an angle of nan would
+  // rotate every image into NaNs), so they are refused here, once for every key.
+  if (!std::isfinite(x)) return fmt::format("must be a finite number (got {})", value_for_message(v));
   bool low = min && (min_exclusive ? !(x > *min) : !(x >= *min));
   bool high = max && (max_exclusive ? !(x < *max) : !(x <= *max));
   if (low || high) return fmt::format("must be {} (got {})", range_text(), value_for_message(v));

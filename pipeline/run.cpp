@@ -16,6 +16,8 @@
 #include <tbb/task_arena.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -118,6 +120,12 @@ InputShape shape_of(const Dataset& d) {
   return s;
 }
 
+/// This machine's name, for the summary ("" when it has none).
+std::string host_name() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 ? name : "";
+}
+
 /// At least two slots: the adapt node holds one for the whole adaptation, and evaluation
 /// and recording need another, or with threads = 1 no stage would reach the disk (or the
 /// console, or a sweep's progress line) before the last one had trained.
@@ -130,6 +138,8 @@ void start_run(RunState& s) {
   set_tf32(top.flag("tf32"));
   s.device = resolve_device(top.text("device"));
   s.summary.device = describe_device(s.device);
+  s.summary.host = host_name();
+  s.summary.started = utc_now_iso();
   s.summary.seed = top.integer("seed");
   s.summary.config_hash = s.config.hash();
   s.summary.threads = int(top.integer("threads"));

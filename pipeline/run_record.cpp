@@ -142,6 +142,7 @@ void RunRecorder::finish(const RunSummary& s) {
             {"seed", s.seed},
             {"source_model", s.source_reused ? "reused" : "trained"},
             {"device", s.device},
+            {"context", {{"gda", GDA_VERSION}, {"host", s.host}, {"started", s.started}}},
             {"threads", {{"total", s.threads}, {"train_intra_op", s.train_threads}, {"eval_intra_op", s.eval_threads}}},
             {"zero_shot_target_accuracy", optional_json(s.zero_shot_target_accuracy)},
             {"final_target_accuracy", optional_json(s.final_target_accuracy)},

@@ -22,6 +22,7 @@ struct RunSummary {
   std::int64_t seed = 0;
   int threads = 0, train_threads = 0, eval_threads = 0;
   std::string device;  ///< what the run trained on, e.g. "cuda:0 (NVIDIA H200, CUDA 13.0, LibTorch 2.11.0)"
+  std::string host, started;  ///< the machine's name and the start time (UTC, ISO 8601)
   bool source_reused = false;  ///< the source model was loaded, not trained (a sweep's shared one)
   std::optional<double> zero_shot_target_accuracy;
   std::optional<double> final_target_accuracy;

@@ -39,6 +39,9 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   config_should_fail("[adaptation]\ndrop_fraction = 1.0\n", "adaptation.drop_fraction must be >= 0 and < 1");
   config_should_fail("[evaluation]\ndomains = \"some\"\n", "evaluation.domains must be one of \"all\" \"target\"");
   config_should_fail("seed = -1\n", "t.toml:1:8: seed must be >= 0");
+  // TOML's nan and inf are numbers no key means anything by.
+  config_should_fail("[shift]\nintermediate_start = nan\n", "shift.intermediate_start must be a finite number (got nan)");
+  config_should_fail("[optimizer]\nlr = inf\n", "t.toml:2:6: optimizer.lr must be a finite number (got inf)");
 }
 
 TEST(Config, UnknownKeysSectionsAndNamesAreCaught) {

@@ -57,6 +57,10 @@ TEST(EndToEnd, TinyRunWritesEveryStageAndLearns) {
   auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));
   EXPECT_EQ(summary["status"], "ok");
   EXPECT_EQ(summary["threads"]["total"], 2);
+  // Where and when it ran: the device (the CPU, or the GPU where there is one) and the context.
+  EXPECT_NE(summary["device"].get<std::string>().find("LibTorch"), std::string::npos) << summary.dump();
+  EXPECT_FALSE(summary["context"]["gda"].get<std::string>().empty());
+  EXPECT_EQ(summary["context"]["started"].get<std::string>().size(), 20u) << summary["context"].dump();
 }
 
 TEST(EndToEnd, SameConfigAndSeedGiveTheSameNumbers) {
