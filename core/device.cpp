@@ -78,6 +78,7 @@ void set_deterministic(bool deterministic) {
   // Not LibTorch's setDeterministicAlgorithms: gda's ops have deterministic CUDA kernels
   // (the Cuda* tests repeat runs bit for bit), and in 2.x that switch also fills every new
   // allocation with NaN, which doubled the launches of a training step.
+
   // cuBLAS reads this once, when its first handle is made: a fixed workspace makes its
   // reductions repeatable (NVIDIA's cuBLAS documentation, "Results reproducibility").
   if (deterministic) ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);

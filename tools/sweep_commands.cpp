@@ -77,8 +77,9 @@ SlurmOptions slurm_options(const SweepArgs& a, const SweepPlan& plan) {
 
 int sweep_command(const SweepArgs& a) {
   const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-  if (!a.device.empty() && a.launcher == "local" && !device_problem(a.device).empty())
-    throw UserError("--device " + a.device + ": " + device_problem(a.device));
+  if (const std::string problem = a.launcher == "local" && !a.device.empty() ? device_problem(a.device) : "";
+      !problem.empty())
+    throw UserError("--device " + a.device + ": " + problem);
   const std::vector<int> gpus = a.launcher == "local" ? chosen_gpus(a.gpus) : std::vector<int>();
   const int jobs = jobs_at_once(a, gpus, cores);
   if (a.launcher == "local" && jobs * a.threads_per_job > cores && !a.oversubscribe)

@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-
 #include "stages/models/model.h"
 
 namespace gda {
