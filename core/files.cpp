@@ -1,11 +1,20 @@
 #include "core/files.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <thread>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -15,14 +24,18 @@ void atomic_write(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw UserError("cannot write " + tmp + ": check that the output directory is writable");
+    if (!f)
+      throw UserError(fmt::format("cannot write {}: {}; check that the output directory exists and is writable", tmp,
+                                  std::strerror(errno)));
     bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
     ok = std::fflush(f) == 0 && ok;
     ok = ::fsync(::fileno(f)) == 0 && ok;
     ok = std::fclose(f) == 0 && ok;
     if (!ok) throw UserError("cannot write " + tmp + " (disk full?)");
   }
-  std::filesystem::rename(tmp, path);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw UserError(fmt::format("cannot write {}: {}; check that its folder exists and is writable", path, ec.message()));
 }
 
 std::string read_text(const std::string& path) {
@@ -31,6 +44,39 @@ std::string read_text(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+FileLock::FileLock(const std::string& path, double wait_seconds, const std::string& what, const std::string& advice) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+  if (fd_ < 0) throw UserError(fmt::format("cannot open the lock file {}: {}", path, std::strerror(errno)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      const std::string why = std::strerror(errno);
+      ::close(fd_);
+      throw UserError(fmt::format("cannot lock {}: {}", path, why));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string holder = read_text(path);
+      holder = holder.substr(0, holder.find('\n'));
+      ::close(fd_);
+      throw UserError(fmt::format("{} is in use by another process{}; {}", what,
+                                  holder.empty() ? "" : " (" + holder + ")", advice));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Who holds it, for the message of whoever comes next.
+  const std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  const std::string holder = fmt::format("pid {}, since {}\n", ::getpid(), when);
+  if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, holder.data(), holder.size(), 0) < 0) {
+    // Only the message of a later process loses its detail.
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing our descriptor; inherited copies keep the lock until they close
 }
 
 }  // namespace gda

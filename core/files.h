@@ -10,4 +10,21 @@ void atomic_write(const std::string& path, const std::string& content);
 /// The whole file, or "" if it does not exist.
 std::string read_text(const std::string& path);
 
+/// An exclusive advisory lock (flock) on a file, created if missing, held while the object
+/// lives; the kernel drops it when the holder dies, so a killed holder never leaves a stale
+/// lock. Child processes started while it is held inherit it: a folder stays locked until
+/// the holder's children have ended too.
+class FileLock {
+ public:
+  /// Tries for up to `wait_seconds` (a holder that was just killed may still be ending);
+  /// throws UserError naming the holder (the pid and start time it wrote) and `advice`.
+  FileLock(const std::string& path, double wait_seconds, const std::string& what, const std::string& advice);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace gda

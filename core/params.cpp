@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace gda {
@@ -65,6 +66,10 @@ std::string ParamSpec::check(const Value& v) const {
   // TOML allows nan and inf; no key of gda means anything by them (an angle of nan would
   // rotate every image into NaNs), so they are refused here, once for every key.
   if (!std::isfinite(x)) return fmt::format("must be a finite number (got {})", value_for_message(v));
+  // Training computes in 32-bit floats, and LibTorch refuses a scalar they cannot hold.
+  if (std::holds_alternative<double>(v) && std::abs(x) > double(std::numeric_limits<float>::max()))
+    return fmt::format("must fit a 32-bit float, the precision training computes in (|value| <= 3.4e38; got {})",
+                       value_for_message(v));
   bool low = min && (min_exclusive ? !(x > *min) : !(x >= *min));
   bool high = max && (max_exclusive ? !(x < *max) : !(x <= *max));
   if (low || high) return fmt::format("must be {} (got {})", range_text(), value_for_message(v));
@@ -79,6 +84,11 @@ ParamSpec real(std::string name, double def, std::string doc, std::optional<doub
 }
 ParamSpec positive(std::string name, double def, std::string doc) {
   return real(std::move(name), def, std::move(doc), 0.0, std::nullopt, true);
+}
+ParamSpec decay_rate(std::string name, double def, std::string doc) {
+  ParamSpec s = real(std::move(name), def, std::move(doc), 0.0, 1.0);
+  s.max_exclusive = true;
+  return s;
 }
 ParamSpec integer(std::string name, std::int64_t def, std::string doc, std::optional<double> min,
                   std::optional<double> max) {

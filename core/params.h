@@ -35,6 +35,8 @@ struct ParamSpec {
 ParamSpec real(std::string name, double def, std::string doc, std::optional<double> min = {},
                std::optional<double> max = {}, bool min_exclusive = false);
 ParamSpec positive(std::string name, double def, std::string doc);
+/// A real in [0, 1): a decay rate such as Adam's betas (1 would never forget; LibTorch refuses it).
+ParamSpec decay_rate(std::string name, double def, std::string doc);
 ParamSpec integer(std::string name, std::int64_t def, std::string doc,
                   std::optional<double> min = {}, std::optional<double> max = {});
 ParamSpec flag(std::string name, bool def, std::string doc);

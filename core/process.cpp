@@ -1,7 +1,9 @@
 #include "core/process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +58,14 @@ int run_process(const std::vector<std::string>& argv, const std::string& cwd, co
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
+
+void end_with_parent() {
+  const char* parent = std::getenv(kParentPidVariable);
+  if (!parent) return;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // The parent may have ended before the request was made: then nobody would signal us.
+  if (std::to_string(::getppid()) != parent) std::_Exit(128 + SIGTERM);
 }
 
 bool on_path(const std::string& program) {

@@ -14,6 +14,14 @@ namespace gda {
 int run_process(const std::vector<std::string>& argv, const std::string& cwd = "", const std::string& output = "",
                 const std::vector<std::string>& env = {});
 
+/// The environment entry a parent sets (its pid) so that its child can end with it.
+constexpr const char* kParentPidVariable = "GDA_PARENT_PID";
+
+/// When this process was started by a gda process that set kParentPidVariable: asks the
+/// kernel to send it SIGTERM when that parent ends (also by SIGKILL), so a killed sweep
+/// leaves no job running behind it; ends at once when the parent has already gone.
+void end_with_parent();
+
 /// Whether `program` is an executable file in a folder of PATH.
 bool on_path(const std::string& program);
 

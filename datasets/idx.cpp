@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "datasets/dataset.h"
@@ -11,61 +12,86 @@
 namespace gda {
 namespace {
 
-/// Reads a whole file through zlib, which passes plain files through unchanged.
-std::vector<unsigned char> read_maybe_gz(const std::string& path, const std::string& key) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f)
-    throw UserError(fmt::format("cannot open {} (data.{}); check the path", path, key));
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(f, gzclose);
-  std::vector<unsigned char> bytes;
-  unsigned char buf[1 << 16];
-  for (;;) {
-    int n = gzread(f, buf, sizeof buf);
-    if (n < 0) {
-      int err;
-      const char* msg = gzerror(f, &err);
-      throw UserError(fmt::format("{} (data.{}): read error: {} (corrupt or truncated .gz?)",
-                                  path, key, msg));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), buf, buf + n);
+/// An IDX file opened through zlib, which passes plain files through unchanged.
+class IdxReader {
+ public:
+  IdxReader(const std::string& path, const std::string& key) : path_(path), key_(key), file_(nullptr, gzclose) {
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) throw UserError(fmt::format("cannot open {} (data.{}); check the path", path, key));
+    file_.reset(f);
   }
-  return bytes;
-}
+
+  /// Up to `count` bytes, fewer only at the end of the file.
+  std::vector<unsigned char> read(std::size_t count) {
+    std::vector<unsigned char> bytes(count);
+    std::size_t got = 0;
+    while (got < count) {
+      const unsigned chunk = unsigned(std::min<std::size_t>(count - got, 1u << 30));
+      const int n = gzread(file_.get(), bytes.data() + got, chunk);
+      if (n < 0) {
+        int err;
+        throw UserError(fmt::format("{} (data.{}): read error: {} (corrupt or truncated .gz?)", path_, key_,
+                                    gzerror(file_.get(), &err)));
+      }
+      if (n == 0) break;
+      got += std::size_t(n);
+    }
+    bytes.resize(got);
+    return bytes;
+  }
+
+  /// Exactly `count` bytes of body and nothing after them, or an error naming the file.
+  std::vector<unsigned char> read_body(std::size_t count, const std::string& expected) {
+    auto bytes = read(count);
+    if (bytes.size() < count || !read(1).empty())
+      throw UserError(fmt::format("{} (data.{}) is truncated or corrupt: its header says {}, {}", path_, key_,
+                                  expected, bytes.size() < count ? "the file is shorter" : "the file is longer"));
+    return bytes;
+  }
+
+ private:
+  std::string path_, key_;
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> file_;
+};
 
 std::uint32_t big_endian(const std::vector<unsigned char>& b, std::size_t at) {
   return (std::uint32_t(b[at]) << 24) | (std::uint32_t(b[at + 1]) << 16) |
          (std::uint32_t(b[at + 2]) << 8) | std::uint32_t(b[at + 3]);
 }
 
+// Beyond these an IDX header is damaged, not a dataset gda could hold in memory.
+constexpr std::int64_t kMaxSide = 1 << 14;
+constexpr std::int64_t kMaxPixels = std::int64_t(1) << 36;
+
 Dataset load_idx_files(const std::string& images_path, const std::string& labels_path,
                        std::int64_t limit) {
-  auto img = read_maybe_gz(images_path, "images");
-  auto lab = read_maybe_gz(labels_path, "labels");
-  if (img.size() < 16 || big_endian(img, 0) != 0x803)
+  // Headers first: a wrong file (or /dev/zero) is refused before its body is read.
+  IdxReader images(images_path, "images"), labels(labels_path, "labels");
+  const auto img_head = images.read(16), lab_head = labels.read(8);
+  if (img_head.size() < 16 || big_endian(img_head, 0) != 0x803)
     throw UserError(fmt::format("{} (data.images) is not an IDX image file (magic 0x00000803)",
                                 images_path));
-  if (lab.size() < 8 || big_endian(lab, 0) != 0x801)
+  if (lab_head.size() < 8 || big_endian(lab_head, 0) != 0x801)
     throw UserError(fmt::format("{} (data.labels) is not an IDX label file (magic 0x00000801)",
                                 labels_path));
-  std::int64_t n = big_endian(img, 4), h = big_endian(img, 8), w = big_endian(img, 12);
-  std::int64_t n_labels = big_endian(lab, 4);
-  if (std::int64_t(img.size()) != 16 + n * h * w)
-    throw UserError(fmt::format("{} (data.images) is truncated or corrupt: header says {}x{}x{} "
-                                "= {} bytes of pixels, file has {}",
-                                images_path, n, h, w, n * h * w, img.size() - 16));
-  if (std::int64_t(lab.size()) != 8 + n_labels)
-    throw UserError(fmt::format("{} (data.labels) is truncated or corrupt: header says {} labels, "
-                                "file has {}", labels_path, n_labels, lab.size() - 8));
+  std::int64_t n = big_endian(img_head, 4), h = big_endian(img_head, 8), w = big_endian(img_head, 12);
+  const std::int64_t n_labels = big_endian(lab_head, 4);
   if (n_labels != n)
     throw UserError(fmt::format("{} has {} images but {} has {} labels", images_path, n,
                                 labels_path, n_labels));
+  // Each factor is below 2^32, so the checks below cannot overflow.
+  if (h < 1 || w < 1 || h > kMaxSide || w > kMaxSide || n > kMaxPixels / (h * w))
+    throw UserError(fmt::format("{} (data.images) has an implausible header: {} images of {}x{} pixels "
+                                "(at most {} per side and {} pixels in all); is it an IDX image file?",
+                                images_path, n, h, w, kMaxSide, kMaxPixels));
+  auto img = images.read_body(std::size_t(n * h * w), fmt::format("{}x{}x{} = {} bytes of pixels", n, h, w, n * h * w));
+  auto lab = labels.read_body(std::size_t(n), fmt::format("{} labels", n));
   if (limit > 0 && limit < n) n = limit;
   Dataset d;
-  d.x = torch::from_blob(img.data() + 16, {n, 1, h, w}, torch::kUInt8)
+  d.x = torch::from_blob(img.data(), {n, 1, h, w}, torch::kUInt8)
             .to(torch::kFloat32)
             .div_(255.0);
-  d.y = torch::from_blob(lab.data() + 8, {n}, torch::kUInt8).to(torch::kInt64);
+  d.y = torch::from_blob(lab.data(), {n}, torch::kUInt8).to(torch::kInt64);
   return d;
 }
 

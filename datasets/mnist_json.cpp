@@ -39,10 +39,18 @@ Dataset load_mnist_json(const Params& p, const LoadContext& ctx) {
     if (data.size() % kPixels != 0)
       throw UserError(fmt::format("{}: \"data\" holds {} numbers, not a multiple of 784 "
                                   "(truncated download?)", file, data.size()));
-    for (const auto& v : data) {
+    if (data.empty())
+      throw UserError(fmt::format("{}: \"data\" holds no images, and every digit needs some (truncated download? "
+                                  "delete it and run tools/setup.sh again)", file));
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const auto& v = data[i];
       if (!v.is_number())
-        throw UserError(fmt::format("{}: \"data\" holds a non-number", file));
-      pixels.push_back(v.get<float>());
+        throw UserError(fmt::format("{}: \"data\" holds a non-number at index {}", file, i));
+      const float x = v.get<float>();
+      if (!(x >= 0.0f && x <= 1.0f))  // also catches NaN
+        throw UserError(fmt::format("{}: pixel {} of image {} is {}; the digits' pixels are in [0, 1]", file,
+                                    i % kPixels, i / kPixels, v.dump()));
+      pixels.push_back(x);
     }
     labels.insert(labels.end(), data.size() / kPixels, digit);
   }

@@ -96,6 +96,7 @@ class Validator {
       }
       c.section(schema.name) = section(schema, *t);
     }
+    if (errors_.empty()) check_domain_sizes(c);
     if (!errors_.empty()) throw UserError(errors_);
     return c;
   }
@@ -209,6 +210,16 @@ class Validator {
     check_rules(s, s.rules, p, given);
     if (!chosen_name.empty() && s.component_rules) check_rules(s, s.component_rules(chosen_name, chosen_base), p, given);
     return p;
+  }
+
+  /// Across sections: the generators cut the intermediate pool into T equal domains, and a
+  /// domain needs 2 examples to train on (a batch of one is skipped). Found here, not after
+  /// source training.
+  void check_domain_sizes(const Config& c) {
+    const std::int64_t T = c.section("shift").integer("T"), n = c.section("data").integer("intermediate_size");
+    if (T > 0 && n / T < 2)
+      error(file_, fmt::format("shift.T = {} cuts data.intermediate_size = {} examples into domains of {}; each needs "
+                               "at least 2: lower shift.T or raise data.intermediate_size", T, n, n / T));
   }
 
   /// Rules over several keys, once every key has passed its own spec. The message names
@@ -334,6 +345,7 @@ std::string Config::hash() const {
 
 Config parse_config(const std::string& toml_text, const std::string& name,
                     const std::vector<std::string>& overrides) {
+  check_key_depth(toml_text, name);
   toml::table root;
   try {
     root = toml::parse(toml_text, name);

@@ -52,10 +52,11 @@ SectionSchema data_section() {
   return component_section(
       "data", "the dataset and how its shuffled examples are cut into source, intermediate pool and target",
       {text("name", "mnist", "registered dataset (gda list datasets)"),
-       integer("source_size", 2000, "labelled source examples (the first ones after shuffling)", 1, kMaxSamples),
+       integer("source_size", 2000, "labelled source examples (the first ones after shuffling; a batch needs 2)", 2,
+               kMaxSamples),
        integer("intermediate_size", 7000, "examples the intermediate domains are made from (the next ones)", 0,
                kMaxSamples),
-       integer("target_size", 1000, "target examples (the last ones)", 1, kMaxSamples),
+       integer("target_size", 1000, "target examples (the last ones; a batch needs 2)", 2, kMaxSamples),
        flag("shuffle", true,
             "shuffle before cutting; false keeps the dataset's order (sorted CSV, domain folders: the order "
             "is the shift; use shift.generator = \"ordered\")")},

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <torch/version.h>
+
 #include "core/error.h"
 #include "core/files.h"
 
@@ -28,6 +30,10 @@ std::string percent(std::optional<double> v) { return v ? fmt::format("{:.1f}", 
 
 }  // namespace
 
+BuildInfo build_info() {
+  return {GDA_VERSION, GDA_COMMIT, fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH)};
+}
+
 RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::move(dir)), console_(console) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -35,6 +41,12 @@ RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::mov
   if (ec || !fs::is_directory(dir_))
     throw UserError(fmt::format("cannot make the run directory {} ({}); choose another --out or output.dir", dir_,
                                 ec ? ec.message() : "a file of that name is in the way"));
+  // A folder of something else (--out ~, say) is refused: a run would mix its files in.
+  const bool earlier_run = fs::exists(dir_ + "/config.resolved.toml") || fs::exists(dir_ + "/log.txt");
+  if (!earlier_run && fs::directory_iterator(dir_, ec) != fs::directory_iterator())
+    throw UserError(fmt::format("the run directory {} is not empty and holds no earlier run (it has {}); give a new "
+                                "or empty folder as --out or output.name", dir_,
+                                fs::directory_iterator(dir_)->path().filename().string()));
   // A run into a folder that held an earlier run replaces it: none of the earlier run's
   // results may stay beside the new config (a failed rerun would otherwise look finished).
   bool replaced = false;
@@ -142,7 +154,9 @@ void RunRecorder::finish(const RunSummary& s) {
             {"seed", s.seed},
             {"source_model", s.source_reused ? "reused" : "trained"},
             {"device", s.device},
-            {"context", {{"gda", GDA_VERSION}, {"host", s.host}, {"started", s.started}}},
+            {"context",
+             {{"gda", build_info().gda}, {"commit", build_info().commit}, {"libtorch", build_info().libtorch},
+              {"host", s.host}, {"started", s.started}}},
             {"threads", {{"total", s.threads}, {"train_intra_op", s.train_threads}, {"eval_intra_op", s.eval_threads}}},
             {"zero_shot_target_accuracy", optional_json(s.zero_shot_target_accuracy)},
             {"final_target_accuracy", optional_json(s.final_target_accuracy)},

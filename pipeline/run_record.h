@@ -31,6 +31,12 @@ struct RunSummary {
 };
 
 /// One stage as a line of stages.jsonl, and back (accuracies come back without positions).
+/// What made a result: gda's version, the commit its build was configured from, LibTorch's version.
+struct BuildInfo {
+  std::string gda, commit, libtorch;
+};
+BuildInfo build_info();
+
 std::string stage_json_line(const StageRecord& r);
 StageRecord stage_from_json_line(const std::string& line);
 

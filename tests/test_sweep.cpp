@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "pipeline/config.h"
 #include "core/error.h"
@@ -242,9 +243,84 @@ TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
   EXPECT_NE(md.find("| adam | 3/3 | 60.0 ± 10.0 | 30.0 ± 10.0 | 20.0 | 10 / 8 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| sam | 1/3 | 80.0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("bad data"), std::string::npos) << md;
+  // The context block: which plan, and what made the report.
+  EXPECT_NE(md.find("Plan " + r.plan_hash + " of " + dir + "/sweep.toml, 1 threads per job."), std::string::npos) << md;
+  EXPECT_EQ(r.plan_hash.size(), 16u);
+  EXPECT_NE(md.find("Report made 20"), std::string::npos) << md;
+  EXPECT_NE(md.find(", LibTorch "), std::string::npos) << md;
   const std::string csv = read_text(dir + "/report.csv");
   EXPECT_NE(csv.find("\"adam\",3,0.6,0.1,0.3,0.1,20,10,8"), std::string::npos) << csv;
-  EXPECT_TRUE(std::filesystem::exists(dir + "/report.json"));
+  const auto report_json = nlohmann::json::parse(read_text(dir + "/report.json"));
+  EXPECT_EQ(report_json["context"]["plan_hash"], r.plan_hash);
+  EXPECT_FALSE(report_json["context"]["libtorch"].get<std::string>().empty());
+}
+
+// A result folder damaged by hand or by a disk, and [[points]] that leave a swept key (here
+// shift.T) to the base config: the report says so for each run and is still written.
+TEST(SweepReport, DamagedResultsAndPointsWithoutAnAxisAreReportedNotFatal) {
+  auto dir = temp_dir("report-damaged");
+  SweepPlan plan;
+  plan.sweep_file = dir + "/sweep.toml";
+  plan.base_config = dir + "/base.toml";
+  plan.axes = {"shift.T", "optimizer.name", "seed"};
+  auto add = [&](const std::string& hash, std::map<std::string, std::string> point) {
+    SweepJob j;
+    j.hash = hash;
+    j.point = std::move(point);
+    j.index = int(plan.jobs.size());
+    plan.jobs.push_back(j);
+  };
+  add("t2", {{"shift.T", "2"}, {"seed", "0"}});
+  add("t5", {{"shift.T", "5"}, {"seed", "0"}});
+  add("sam", {{"optimizer.name", "\"sam\""}, {"seed", "0"}});  // a [[points]] entry without shift.T
+  add("cut", {{"shift.T", "5"}, {"seed", "1"}});
+  add("gone", {{"shift.T", "2"}, {"seed", "1"}});
+  add("garbled", {{"shift.T", "2"}, {"seed", "2"}});
+  atomic_write(dir + "/plan.json", plan.to_json());
+  write_run(dir, "t2", 0.5, {0.3, 0.5}, 10);
+  write_run(dir, "t5", 0.6, {0.3, 0.6}, 10);
+  write_run(dir, "sam", 0.7, {0.3, 0.7}, 10);
+  write_run(dir, "cut", 0.7, {0.3, 0.7}, 10);
+  std::filesystem::resize_file(dir + "/runs/cut/summary.json", 20);  // truncated
+  write_run(dir, "gone", 0.7, {0.3, 0.7}, 10);
+  std::filesystem::remove(dir + "/runs/gone/summary.json");
+  write_run(dir, "garbled", 0.7, {0.3, 0.7}, 10);
+  atomic_write(dir + "/runs/garbled/stages.jsonl", "{\"stage\": 0, \"accuracy\": {\"target\": 0.3}}\n{\"sta\n");
+
+  const SweepReport r = collect_report(dir);
+  EXPECT_EQ(r.ok, 3);
+  EXPECT_EQ(r.errors, 3);
+  const std::string md = write_report(dir, r);
+  for (const std::string& expected :
+       {dir + "/runs/cut/summary.json", dir + "/runs/gone/summary.json is missing", dir + "/runs/garbled/stages.jsonl:2",
+        "delete " + dir + "/runs/cut and run gda sweep again"})
+    EXPECT_NE(md.find(expected), std::string::npos) << expected << "\n" << md;
+  EXPECT_NE(md.find("| 2 |  | 1/3 | 50.0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("|  | sam | 1/1 | 70.0 |"), std::string::npos) << md;
+}
+
+// Jobs run the config resolved when the sweep was planned: editing the base config during
+// a sweep (or before its Slurm tasks start) changes nothing. A plan from before configs
+// were kept re-reads the base, and refuses to run what no longer has the planned hash.
+TEST(SweepPlan, JobsRunTheConfigFrozenAtPlanTime) {
+  auto dir = sweep_folder("frozen", "[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\n");
+  const SweepPlan plan = SweepPlan::from_json(plan_sweep(dir + "/sweep.toml", 1).to_json(), "plan.json");
+  std::string edited = tiny_config(2);
+  edited.replace(edited.find("[adaptation]\nepochs = 2"), 23, "[adaptation]\nepochs = 9");
+  atomic_write(dir + "/base.toml", edited);
+  for (const auto& j : plan.jobs) {
+    ASSERT_FALSE(j.config.empty());
+    const Config c = job_config(plan, j, {"device=cpu"});
+    EXPECT_NE(c.section("adaptation").integer("epochs"), 9) << j.label;
+    EXPECT_EQ(c.dir, dir);  // relative data paths still resolve against the base's folder
+    EXPECT_EQ(j.kind == SweepJob::Kind::source ? source_hash(c) : run_hash(c), j.hash);
+  }
+  SweepPlan old = plan;
+  for (auto& j : old.jobs) j.config.clear();
+  EXPECT_NE(user_error_of([&] { job_config(old, old.jobs.back()); }).find("no longer has the hash"), std::string::npos);
+  old.jobs.back().config = plan.jobs.back().config;
+  old.jobs.back().hash = "0123456789abcdef";  // plan.json edited by hand
+  EXPECT_NE(user_error_of([&] { job_config(old, old.jobs.back()); }).find("run gda sweep again"), std::string::npos);
 }
 
 TEST(SweepSlurm, ScriptsRunSourcesThenRunsThenTheReport) {

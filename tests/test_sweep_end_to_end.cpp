@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 #include <fstream>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -50,6 +52,36 @@ std::map<std::string, std::string> results(const std::string& sweep_dir) {
   return r;
 }
 
+/// Starts `gda ARGS…` in a process group of its own, stdout and stderr into `log`.
+pid_t start_gda(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    freopen(log.c_str(), "w", stdout);
+    dup2(fileno(stdout), fileno(stderr));
+    std::vector<char*> argv = {const_cast<char*>(GDA_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(GDA_BINARY, argv.data());
+    _exit(127);
+  }
+  if (pid > 0) setpgid(pid, pid);
+  return pid;
+}
+
+/// Processes whose command line mentions `text` (a sweep folder: its gda job children).
+int processes_mentioning(const std::string& text) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos || name == std::to_string(getpid())) continue;
+    std::string cmdline = read_text(e.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    n += cmdline.find(text) != std::string::npos;
+  }
+  return n;
+}
+
 int finished_runs(const std::string& sweep_dir) {
   int n = 0;
   if (!fs::exists(sweep_dir + "/runs")) return 0;
@@ -75,6 +107,10 @@ TEST(SweepEndToEnd, SharesSourceModelsAndGivesTheSameNumbersWithAnyJobCount) {
   const std::string report = read_text(dir + "/two/report.md");
   EXPECT_NE(report.find("4 runs: 4 ok"), std::string::npos) << report;
   EXPECT_NE(report.find("2 source models trained"), std::string::npos) << report;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  EXPECT_NE(report.find(fmt::format("Runs made on: {} (4 runs).", host)), std::string::npos) << report;
+  EXPECT_NE(report.find("Runs made by: gda "), std::string::npos) << report;
 
   // One job at a time: the same numbers, run for run.
   ASSERT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {0}/one --jobs 1 --threads-per-job 1", dir), dir + "/one.txt"), 0);
@@ -139,6 +175,118 @@ TEST(SweepEndToEnd, ResumesAfterSigkillWithTheSameResults) {
   fs::remove(out + "/report.md");
   ASSERT_EQ(gda("report " + out, dir + "/report.txt"), 0);
   EXPECT_NE(read_text(out + "/report.md").find("4 runs: 4 ok"), std::string::npos);
+}
+
+// Killed at random moments, six times: the group with SIGKILL (a crash, a node lost) and the
+// sweep process alone with SIGTERM (a scheduler's stop), which must take its jobs with it.
+// Resumed, the results are those of a sweep never killed; no temporary file or job is left.
+TEST(SweepEndToEnd, SixKillsAtRandomMomentsThenAResumeGiveTheSameResults) {
+  auto dir = sweep_folder("sweep-kills");
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {0}/whole --jobs 1", dir), dir + "/whole.txt"), 0);
+  const double whole_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto whole = results(dir + "/whole");
+  const std::string out = dir + "/killed";
+  std::mt19937 random(20261202);
+  int kills = 0;
+  for (int attempt = 0; kills < 6 && attempt < 20; ++attempt) {
+    const pid_t pid = start_gda({"sweep", dir + "/sweep.toml", "--out", out, "--jobs", "1"},
+                                fmt::format("{}/attempt{}.txt", dir, attempt));
+    ASSERT_GT(pid, 0);
+    // A sixth of a whole sweep at most: each attempt finishes about a job before its kill.
+    std::this_thread::sleep_for(std::chrono::duration<double>(
+        std::uniform_real_distribution<double>(0.02, 0.17)(random) * whole_seconds));
+    const bool group = kills % 2 == 0;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+      ASSERT_EQ(group ? kill(-pid, SIGKILL) : kill(pid, SIGTERM), 0);
+      waitpid(pid, &status, 0);
+      ++kills;
+      ASSERT_TRUE(WIFSIGNALED(status)) << read_text(fmt::format("{}/attempt{}.txt", dir, attempt));
+    } else {
+      // It finished first: take one result away so that the next attempt has work to kill.
+      for (const auto& e : fs::directory_iterator(out + "/runs")) {
+        fs::remove_all(e.path());
+        break;
+      }
+    }
+    // No job outlives its sweep, however the sweep ended.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (processes_mentioning(out) > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(processes_mentioning(out), 0) << "orphan jobs after kill " << kills << (group ? " (group)" : " (SIGTERM)");
+  }
+  EXPECT_EQ(kills, 6);
+
+  ASSERT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {1} --jobs 1", dir, out), dir + "/resumed.txt"), 0)
+      << read_text(dir + "/resumed.txt");
+  EXPECT_EQ(results(out), whole);
+  EXPECT_NE(read_text(out + "/report.md").find("4 runs: 4 ok"), std::string::npos);
+  for (const auto& e : fs::recursive_directory_iterator(out)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find(".partial"), std::string::npos) << e.path();
+    EXPECT_EQ(name.find(".tmp."), std::string::npos) << e.path();
+    if (e.path().extension() == ".json") EXPECT_NO_THROW(nlohmann::json::parse(read_text(e.path().string()))) << e.path();
+    if (e.path().extension() == ".jsonl") {
+      std::ifstream in(e.path());
+      for (std::string line; std::getline(in, line);) EXPECT_NO_THROW(nlohmann::json::parse(line)) << e.path();
+    }
+  }
+}
+
+// One writer per sweep folder: a second sweep on the same --out, with the same sweep file or
+// another, is refused at once (exit 2, naming the folder and the holder) and the first ends well.
+TEST(SweepEndToEnd, ASecondSweepOnTheSameFolderIsRefused) {
+  auto dir = sweep_folder("sweep-lock");
+  // Long enough (9 jobs of T = 5) that the second sweeps' 3 s wait for the lock ends first.
+  atomic_write(dir + "/base.toml", tiny_config(5));
+  atomic_write(dir + "/sweep.toml",
+               "base = \"base.toml\"\n[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\nseed = [0, 1, 2]\n");
+  atomic_write(dir + "/other.toml", "base = \"base.toml\"\n[grid]\nseed = [5]\n");
+  const std::string out = dir + "/out";
+  const pid_t first = start_gda({"sweep", dir + "/sweep.toml", "--out", out, "--jobs", "1"}, dir + "/first.txt");
+  ASSERT_GT(first, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  // Running once its first job has a log (TBB picks which job that is).
+  while (!(fs::exists(out + "/logs") && !fs::is_empty(out + "/logs")) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (const char* sweep_file : {"sweep.toml", "other.toml"}) {
+    EXPECT_EQ(gda(fmt::format("sweep {}/{} --out {} --jobs 1", dir, sweep_file, out), dir + "/second.txt"), 2);
+    const std::string second = read_text(dir + "/second.txt");
+    EXPECT_NE(second.find("the sweep folder " + out + " is in use by another process (pid " + std::to_string(first)),
+              std::string::npos) << second;
+  }
+  int status = 0;
+  waitpid(first, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << read_text(dir + "/first.txt");
+  EXPECT_EQ(finished_runs(out), 6);
+  EXPECT_NE(read_text(out + "/report.md").find("6 runs: 6 ok"), std::string::npos);
+}
+
+// A source model damaged on disk: its runs end with an error naming the file and the fix
+// (not a numerical failure, not a finished result); after the fix a resume runs them.
+TEST(SweepEndToEnd, ACorruptedSourceModelIsAnErrorThatAResumeRetries) {
+  auto dir = sweep_folder("sweep-corrupt");
+  atomic_write(dir + "/sweep.toml", "base = \"base.toml\"\n[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\n");
+  const std::string out = dir + "/out";
+  ASSERT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {1} --jobs 1", dir, out), dir + "/first.txt"), 0);
+  const auto first = results(out);
+  std::string source;
+  for (const auto& e : fs::directory_iterator(out + "/sources")) source = e.path().string();
+  atomic_write(source + "/model.pt", "not a model");
+  fs::remove_all(out + "/runs");
+  EXPECT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {1} --jobs 1", dir, out), dir + "/second.txt"), 2);
+  const std::string report = read_text(out + "/report.md");
+  EXPECT_NE(report.find("2 runs: 0 ok, 0 failed (numeric), 2 errors"), std::string::npos) << report;
+  EXPECT_NE(report.find("cannot load the source model in " + source), std::string::npos) << report;
+  EXPECT_NE(report.find("delete that folder to train it again"), std::string::npos) << report;
+  EXPECT_EQ(finished_runs(out), 0);
+  // The message's own advice, then a resume: the same numbers as before.
+  fs::remove_all(source);
+  ASSERT_EQ(gda(fmt::format("sweep {0}/sweep.toml --out {1} --jobs 1", dir, out), dir + "/third.txt"), 0)
+      << read_text(dir + "/third.txt");
+  EXPECT_EQ(results(out), first);
 }
 
 TEST(SweepEndToEnd, AFailingJobIsRecordedAndTheOthersGoOn) {

@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "datasets/dataset.h"
@@ -64,11 +66,24 @@ void add_run_commands(CLI::App& app, RunArgs& a) {
       ->check(CLI::IsMember({"optimizers", "generators", "datasets", "models", "config"}));
 }
 
-/// validate or run; the exit code of the run's end.
-int run_command(RunArgs& a) {
+/// Appends the flags' overrides and refuses a key given twice (two --set, or --seed with
+/// --set seed=…): which one should win is the user's to say, not an order's.
+void add_flag_overrides(RunArgs& a) {
   if (a.seed) a.overrides.push_back(fmt::format("seed={}", *a.seed));
   if (a.threads) a.overrides.push_back(fmt::format("threads={}", *a.threads));
   if (!a.device.empty()) a.overrides.push_back("device=" + a.device);
+  std::map<std::string, std::string> given;
+  for (const auto& o : a.overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    if (auto [it, fresh] = given.emplace(key, o); !fresh)
+      throw gda::UserError(fmt::format("{} is given twice on the command line ({} and {}); give it once", key,
+                                       it->second, o));
+  }
+}
+
+/// validate or run; the exit code of the run's end.
+int run_command(RunArgs& a) {
+  add_flag_overrides(a);
   auto config = gda::load_config(a.config_path, a.overrides);
   if (a.validate->parsed()) {
     std::cout << config.to_toml();
@@ -106,6 +121,11 @@ int main(int argc, char** argv) {
     return run_command(run_args);
   } catch (const gda::UserError& e) {
     std::cerr << "gda: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be made or written (a file in the way, no permission, /proc, a
+    // full disk): the machine's state, not a bug of gda's; the message names the path.
+    std::cerr << "gda: error: " << e.what() << "; check the output paths (--out, output.dir) and their permissions\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "gda: internal error (please report): " << e.what() << "\n";

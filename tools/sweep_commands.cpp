@@ -11,6 +11,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/process.h"
 #include "pipeline/config.h"
 #include "pipeline/sweep/job.h"
 #include "pipeline/sweep/job_graph.h"
@@ -97,6 +98,10 @@ int sweep_command(const SweepArgs& a) {
   }
   checked_job_order(plan);
   fs::create_directories(dir);
+  // One sweep writes a folder at a time. The jobs it starts inherit the lock, so a folder
+  // stays locked until they have ended too.
+  const FileLock lock(dir + "/sweep.lock", 3, "the sweep folder " + dir,
+                      "wait for that sweep to end (or stop it), or give this one another --out");
   atomic_write(dir + "/plan.json", plan.to_json());
   std::cout << fmt::format("gda sweep: {} → {}\n{} source models, {} runs; ", a.sweep_file, dir,
                            plan.count(SweepJob::Kind::source), plan.count(SweepJob::Kind::run));
@@ -154,7 +159,10 @@ bool sweep_command_given(const SweepArgs& a) { return a.sweep->parsed() || a.job
 
 int run_sweep_command(const SweepArgs& a) {
   if (a.sweep->parsed()) return sweep_command(a);
-  if (a.job->parsed()) return run_sweep_job(a.out_dir, a.index, &std::cout, a.device);
+  if (a.job->parsed()) {
+    end_with_parent();  // started by gda sweep: end with it
+    return run_sweep_job(a.out_dir, a.index, &std::cout, a.device);
+  }
   std::cout << write_report(a.out_dir, collect_report(a.out_dir));
   return 0;
 }

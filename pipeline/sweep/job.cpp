@@ -29,6 +29,11 @@ int run_sweep_job(const std::string& dir, int index, std::ostream* console, cons
     throw UserError(fmt::format("gda job: --index {} is outside the sweep's {} jobs (0 … {})", index,
                                 plan.jobs.size(), plan.jobs.size() - 1));
   const SweepJob& job = plan.jobs[index];
+  // One process per job at a time (a Slurm task and a local resume, say); the second waits
+  // a little, then leaves it to the first.
+  fs::create_directories(dir + "/locks");
+  const FileLock lock(dir + "/locks/" + job.hash + ".lock", 10,
+                      fmt::format("job {} ({}) of {}", index, job.label, dir), "it is running there; let it finish");
   if (job_finished(dir, job)) {
     if (console) *console << fmt::format("job {} ({}) is already finished\n", index, job.label);
     return 0;
@@ -50,9 +55,9 @@ int run_sweep_job(const std::string& dir, int index, std::ostream* console, cons
         throw UserError(fmt::format("the source model {} of this run is missing: its source job did not finish "
                                     "(see {}/failed/{}.txt)", options.source_dir, dir, job.source_hash));
     }
-    SweepJob placed = job;
-    if (!device.empty()) placed.overrides.push_back("device=" + device);
-    const RunSummary s = run_experiment(job_config(plan, placed), options);
+    std::vector<std::string> placed;
+    if (!device.empty()) placed.push_back("device=" + device);
+    const RunSummary s = run_experiment(job_config(plan, job, placed), options);
     if (job.kind == SweepJob::Kind::source && s.status != "ok")
       throw UserError("source training failed: " + s.error);
     // A mistake in the input found mid-run is not a result: the job stays unfinished, its
@@ -63,7 +68,8 @@ int run_sweep_job(const std::string& dir, int index, std::ostream* console, cons
     return 0;
   } catch (const std::exception& e) {
     // Recorded for the report and retried on resume; the exit code says which kind it was.
-    const bool user_error = dynamic_cast<const UserError*>(&e) != nullptr;
+    const bool user_error = dynamic_cast<const UserError*>(&e) != nullptr ||
+                            dynamic_cast<const fs::filesystem_error*>(&e) != nullptr;
     fs::create_directories(dir + "/failed");
     atomic_write(failure_file, fmt::format("job {} ({}): {}\n", index, job.label, e.what()));
     if (console) *console << "gda job: " << (user_error ? "error: " : "internal error (please report): ") << e.what() << "\n";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <tbb/flow_graph.h>
 #include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -57,7 +58,7 @@ class GpuSlots {
 /// returns its exit status (128 + signal when killed).
 int run_child(const LocalRunOptions& o, const std::string& dir, int index, const std::string& log, int gpu) {
   std::vector<std::string> argv = {o.gda_binary, "job", dir, "--index", std::to_string(index)};
-  std::vector<std::string> env;
+  std::vector<std::string> env = {fmt::format("{}={}", kParentPidVariable, ::getpid())};
   if (gpu >= 0) {
     env.push_back("CUDA_VISIBLE_DEVICES=" + std::to_string(gpu));
     argv.insert(argv.end(), {"--device", "cuda"});  // the one GPU it sees

@@ -10,6 +10,7 @@
 #include "pipeline/config.h"
 #include "pipeline/toml_source.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/hash.h"
 
 namespace gda {
@@ -108,8 +109,24 @@ std::string source_hash(const Config& c) {
   return hash_text(canonical(c, sections, {"shift.T"}));
 }
 
-Config job_config(const SweepPlan& plan, const SweepJob& job) {
-  return load_config(plan.base_config, job.overrides);
+Config job_config(const SweepPlan& plan, const SweepJob& job, const std::vector<std::string>& extra) {
+  Config c;
+  if (job.config.empty()) {
+    std::vector<std::string> overrides = job.overrides;
+    overrides.insert(overrides.end(), extra.begin(), extra.end());
+    c = load_config(plan.base_config, overrides);
+  } else {
+    // Relative data paths still resolve against the base config's folder.
+    c = parse_config(job.config, plan.base_config + " (as planned, in plan.json)", extra);
+    c.file = plan.base_config;
+    c.dir = fs::path(plan.base_config).parent_path().string();
+  }
+  const std::string hash = job.kind == SweepJob::Kind::source ? source_hash(c) : run_hash(c);
+  if (hash != job.hash)
+    throw UserError(fmt::format("job {} ({}): its config no longer has the hash {} it was planned with (now {}): "
+                                "the base config {} or plan.json changed since; run gda sweep again to plan anew",
+                                job.index, job.label, job.hash, hash, plan.base_config));
+  return c;
 }
 
 namespace {
@@ -122,9 +139,11 @@ toml::table parse_sweep_file(const std::string& sweep_file) {
   if (!fs::exists(sweep_file)) throw UserError(fmt::format("sweep file {} does not exist; check the path", sweep_file));
   if (fs::is_directory(sweep_file))
     throw UserError(fmt::format("{} is a directory; give the path of a sweep file (docs/SWEEPS.md)", sweep_file));
+  const std::string text = read_text(sweep_file);
+  check_key_depth(text, sweep_file);
   toml::table root;
   try {
-    root = toml::parse_file(sweep_file);
+    root = toml::parse(text, sweep_file);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw UserError(fmt::format("{}:{}:{}: TOML syntax error: {}", sweep_file, b.line, b.column, e.description()));
@@ -233,6 +252,7 @@ SweepJob run_job(const SweepPlan& plan, const KeyValues& fixed, const Point& poi
   }
   job.hash = run_hash(c);
   job.source_hash = source_hash(c);
+  job.config = c.to_toml();
   return job;
 }
 
@@ -251,6 +271,7 @@ void add_jobs(SweepPlan& plan, const KeyValues& fixed, const std::vector<Point>&
       s.kind = SweepJob::Kind::source;
       s.hash = s.source_hash = job.source_hash;
       s.overrides = job.overrides;
+      s.config = job.config;
       s.label = "source of " + job.label;
       source_index[job.source_hash] = int(sources.size());
       sources.push_back(std::move(s));
@@ -288,7 +309,8 @@ std::string SweepPlan::to_json() const {
                          {"overrides", job.overrides},
                          {"point", job.point},
                          {"needs", job.needs},
-                         {"label", job.label}});
+                         {"label", job.label},
+                         {"config", job.config}});
   return j.dump(1) + "\n";
 }
 
@@ -310,6 +332,7 @@ SweepPlan SweepPlan::from_json(const std::string& text, const std::string& name)
       job.point = e.at("point").get<std::map<std::string, std::string>>();
       job.needs = e.at("needs").get<std::vector<int>>();
       job.label = e.at("label").get<std::string>();
+      job.config = e.value("config", "");
       plan.jobs.push_back(std::move(job));
     }
     return plan;

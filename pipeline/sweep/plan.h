@@ -21,6 +21,10 @@ struct SweepJob {
   std::map<std::string, std::string> point;  ///< the swept keys and their values (TOML text)
   std::vector<int> needs;              ///< indices of jobs that must finish first
   std::string label;                   ///< e.g. "optimizer.name=sam shift.T=5 seed=1"
+  /// The resolved config (TOML) as planned: a job runs this, not the base config re-read,
+  /// so editing the base during a sweep cannot mix two configs under one plan. "" in plans
+  /// written before it was kept (the job then re-reads the base and checks its hash).
+  std::string config;
 
   std::string dir_name() const;        ///< "sources/<hash>" or "runs/<hash>"
 };
@@ -49,7 +53,9 @@ std::string run_hash(const Config& c);
 /// when source.optimizer = "same".
 std::string source_hash(const Config& c);
 
-/// The config of a job: the base with the job's overrides.
-Config job_config(const SweepPlan& plan, const SweepJob& job);
+/// The config of a job: the one frozen in the plan (or, for older plans, the base with the
+/// job's overrides), with `extra` overrides on top (e.g. the device). Throws UserError when
+/// it no longer has the job's hash (plan.json edited, or an older plan's base changed).
+Config job_config(const SweepPlan& plan, const SweepJob& job, const std::vector<std::string>& extra = {});
 
 }  // namespace gda

@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "core/hash.h"
 #include "core/process.h"
+#include "pipeline/run_record.h"
 #include "pipeline/sweep/job.h"
 
 namespace gda {
@@ -21,6 +24,48 @@ using nlohmann::json;
 
 std::string unquote(const std::string& v) {
   return v.size() >= 2 && v.front() == '"' ? json::parse(v).get<std::string>() : v;
+}
+
+/// An accuracy field of summary.json: null or absent = none.
+std::optional<double> optional_number(const json& s, const char* key) {
+  const auto it = s.find(key);
+  if (it == s.end() || it->is_null()) return std::nullopt;
+  return it->get<double>();
+}
+
+/// Fills r from a finished run's summary.json and stages.jsonl; throws json::exception
+/// (naming nothing) or std::runtime_error (naming the file) when they are damaged.
+void read_finished_run(const std::string& run_dir, RunResult& r) {
+  const std::string summary_file = run_dir + "/summary.json";
+  const std::string summary = read_text(summary_file);
+  if (summary.empty()) throw std::runtime_error(summary_file + " is missing or empty");
+  const json s = json::parse(summary);
+  r.status = s.at("status").get<std::string>();
+  r.error = s.value("error", "");
+  r.device = s.value("device", "");
+  if (const auto c = s.find("context"); c != s.end() && c->is_object()) {
+    r.host = c->value("host", "");
+    r.made_by = "gda " + c->value("gda", "?") + " (commit " + c->value("commit", "?") + ", LibTorch " +
+                c->value("libtorch", "?") + ")";
+  }
+  r.final_target = optional_number(s, "final_target_accuracy");
+  r.zero_shot = optional_number(s, "zero_shot_target_accuracy");
+  r.seconds = s.at("seconds").at("total").get<double>();
+  r.forward = double(s.at("passes").at("forward").get<std::int64_t>());
+  r.backward = double(s.at("passes").at("backward").get<std::int64_t>());
+  std::ifstream in(run_dir + "/stages.jsonl");
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    std::map<std::string, double> acc;
+    try {
+      const json stage = json::parse(line);  // named: items() of a temporary would dangle
+      for (const auto& [d, a] : stage.at("accuracy").items()) acc[d] = a.get<double>();
+    } catch (const json::exception& e) {
+      throw std::runtime_error(fmt::format("{}/stages.jsonl:{}: {}", run_dir, number, e.what()));
+    }
+    r.stage_accuracy.push_back(std::move(acc));
+  }
 }
 
 RunResult read_run(const std::string& dir, const SweepJob& job) {
@@ -34,21 +79,14 @@ RunResult read_run(const std::string& dir, const SweepJob& job) {
     return r;
   }
   const std::string run_dir = dir + "/" + job.dir_name();
-  const json s = json::parse(read_text(run_dir + "/summary.json"));
-  r.status = s.at("status").get<std::string>();
-  r.error = s.value("error", "");
-  r.device = s.value("device", "");
-  if (!s["final_target_accuracy"].is_null()) r.final_target = s["final_target_accuracy"].get<double>();
-  if (!s["zero_shot_target_accuracy"].is_null()) r.zero_shot = s["zero_shot_target_accuracy"].get<double>();
-  r.seconds = s.at("seconds").at("total").get<double>();
-  r.forward = double(s.at("passes").at("forward").get<std::int64_t>());
-  r.backward = double(s.at("passes").at("backward").get<std::int64_t>());
-  std::ifstream in(run_dir + "/stages.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    std::map<std::string, double> acc;
-    const json stage = json::parse(line);  // named: items() of a temporary would dangle
-    for (const auto& [d, a] : stage.at("accuracy").items()) acc[d] = a.get<double>();
-    r.stage_accuracy.push_back(std::move(acc));
+  try {
+    read_finished_run(run_dir, r);
+  } catch (const std::exception& e) {
+    // Damaged by hand or by the disk (gda writes each file whole): reported, not fatal.
+    const bool json_error = dynamic_cast<const json::exception*>(&e) != nullptr;
+    r = RunResult{job.hash, r.seed, "error"};
+    r.error = fmt::format("damaged result: {}{}; delete {} and run gda sweep again to redo it",
+                          json_error ? run_dir + "/summary.json: " : "", e.what(), run_dir);
   }
   return r;
 }
@@ -78,11 +116,12 @@ void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t
   std::string max_t;
   if (has_t)
     for (const auto& g : report.groups)
-      if (max_t.empty() || std::stod(g.point.at("shift.T")) > std::stod(max_t)) max_t = g.point.at("shift.T");
+      if (g.point.count("shift.T") && (max_t.empty() || std::stod(g.point.at("shift.T")) > std::stod(max_t)))
+        max_t = g.point.at("shift.T");
   std::string data, lines;
   int block = 0;
   for (const auto& g : report.groups) {
-    if (has_t && g.point.at("shift.T") != max_t) continue;
+    if (has_t && (!g.point.count("shift.T") || g.point.at("shift.T") != max_t)) continue;
     if (g.stage_target.empty()) continue;
     data += fmt::format("# {}\n", g.label);
     for (std::size_t k = 0; k < g.stage_target.size(); ++k)
@@ -106,6 +145,7 @@ void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t
 void plot_by_t(const std::string& out, const SweepReport& report, std::string& made) {
   std::map<std::string, std::vector<const ResultGroup*>> series;
   for (const auto& g : report.groups) {
+    if (!g.point.count("shift.T")) continue;  // a [[points]] entry that leaves T to the base config
     std::string name;
     for (const auto& [k, v] : g.point)
       if (k != "shift.T") name += (name.empty() ? "" : " ") + k + "=" + unquote(v);
@@ -193,6 +233,9 @@ MeanStd MeanStd::of(const std::vector<double>& v) {
 SweepReport collect_report(const std::string& dir) {
   const SweepPlan plan = read_sweep_plan(dir);
   SweepReport report;
+  report.sweep_file = plan.sweep_file;
+  report.plan_hash = fmt::format("{:016x}", fnv1a(read_text(dir + "/plan.json"), kGdaHashStart));
+  report.threads_per_job = plan.threads_per_job;
   for (const auto& a : plan.axes)
     if (a != "seed") report.axes.push_back(a);
   std::map<std::map<std::string, std::string>, std::size_t> index;
@@ -214,6 +257,8 @@ SweepReport collect_report(const std::string& dir) {
     }
     RunResult r = read_run(dir, job);
     if (!r.device.empty()) ++report.devices[r.device];
+    if (!r.host.empty()) ++report.hosts[r.host];
+    if (!r.made_by.empty()) ++report.builds[r.made_by];
     if (r.status == "ok") ++report.ok;
     else if (r.status == "failed") ++report.failed;
     else if (r.status == "error") ++report.errors;
@@ -228,6 +273,37 @@ namespace {
 
 /// The table of groups: the swept values, seeds ok, final and zero-shot target accuracy,
 /// wall time and passes per run.
+/// "name (n runs), …" of a count map.
+std::string counted(const std::map<std::string, int>& m) {
+  std::string text;
+  for (const auto& [name, runs] : m) text += fmt::format("{}{} ({} runs)", text.empty() ? "" : ", ", name, runs);
+  return text.empty() ? "-" : text;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  return when;
+}
+
+/// Which plan the report is of and what made its runs and itself.
+std::string markdown_context(const SweepReport& report) {
+  const BuildInfo b = build_info();
+  return fmt::format("Plan {} of {}, {} threads per job.  \nRuns made on: {}.  \nRuns made by: {}.  \n"
+                     "Report made {} by gda {} (commit {}, LibTorch {}).\n\n",
+                     report.plan_hash, report.sweep_file, report.threads_per_job, counted(report.hosts),
+                     counted(report.builds), utc_now(), b.gda, b.commit, b.libtorch);
+}
+
+json context_json(const SweepReport& report) {
+  const BuildInfo b = build_info();
+  return {{"plan_hash", report.plan_hash}, {"sweep_file", report.sweep_file},
+          {"threads_per_job", report.threads_per_job}, {"hosts", report.hosts}, {"runs_made_by", report.builds},
+          {"devices", report.devices}, {"made", utc_now()}, {"gda", b.gda}, {"commit", b.commit},
+          {"libtorch", b.libtorch}};
+}
+
 std::string markdown_groups(const SweepReport& report) {
   std::string md = fmt::format("{} runs: {} ok, {} failed (numeric), {} errors, {} not run; {} source models trained.\n"
                                "Accuracies in %, mean ± sample std over the seeds that finished ok.\n\n",
@@ -326,7 +402,7 @@ json group_json(const ResultGroup& g) {
 
 /// report.json: the axes and every group with its runs.
 std::string report_json(const SweepReport& report) {
-  json j = {{"axes", report.axes}, {"groups", json::array()}};
+  json j = {{"context", context_json(report)}, {"axes", report.axes}, {"groups", json::array()}};
   for (const auto& g : report.groups) j["groups"].push_back(group_json(g));
   return j.dump(2) + "\n";
 }
@@ -334,7 +410,7 @@ std::string report_json(const SweepReport& report) {
 }  // namespace
 
 std::string write_report(const std::string& dir, const SweepReport& report) {
-  std::string md = "# Sweep report\n\n" + markdown_groups(report) + markdown_stages(report) + markdown_problems(report);
+  std::string md = "# Sweep report\n\n" + markdown_context(report) + markdown_groups(report) + markdown_stages(report) + markdown_problems(report);
   md += "\n" + plot(dir, report) + "\n";
   atomic_write(dir + "/report.md", md);
   atomic_write(dir + "/report.csv", groups_csv(report));

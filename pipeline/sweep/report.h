@@ -20,6 +20,8 @@ struct RunResult {
   std::string hash, seed, status;  ///< status: ok, failed (numeric), error, not run
   std::string error;
   std::string device;  ///< where it ran (summary.json; "" for runs from before devices)
+  std::string host;    ///< the machine it ran on, and the gda that ran it ("" for older runs)
+  std::string made_by;
   std::optional<double> final_target, zero_shot;
   double seconds = 0;
   double forward = 0, backward = 0;
@@ -39,6 +41,10 @@ struct SweepReport {
   std::vector<ResultGroup> groups;
   int ok = 0, failed = 0, errors = 0, not_run = 0, source_models = 0;
   std::map<std::string, int> devices;  ///< device → finished runs on it
+  /// The context block: which plan, and what made the runs (host, gda build → finished runs).
+  std::string sweep_file, plan_hash;
+  int threads_per_job = 1;
+  std::map<std::string, int> hosts, builds;
 };
 
 /// Reads the results of the sweep in `dir`.

@@ -36,8 +36,8 @@ BaseOptimizer make_adamw(Tensors w, const Params& p) {
 
 ParamSpecs adam_specs(double weight_decay, const std::string& decay_doc) {
   return {positive("lr", 1e-3, "learning rate"),
-          real("beta1", 0.9, "first-moment decay", 0.0, 1.0),
-          real("beta2", 0.999, "second-moment decay", 0.0, 1.0),
+          decay_rate("beta1", 0.9, "first-moment decay"),
+          decay_rate("beta2", 0.999, "second-moment decay"),
           positive("eps", 1e-8, "denominator epsilon"),
           real("weight_decay", weight_decay, decay_doc, 0.0)};
 }

@@ -31,6 +31,7 @@ std::vector<std::pair<std::int64_t, std::int64_t>> equal_groups(std::int64_t n, 
   std::vector<std::pair<std::int64_t, std::int64_t>> g;
   if (T <= 0) return g;
   std::int64_t m = n / T;
+
   for (std::int64_t i = 0; i < T; ++i) g.emplace_back(i * m, (i + 1) * m);
   return g;
 }

@@ -87,8 +87,15 @@ TrainResult train_epochs(Model& model, Optimizer& optimizer, const TrainData& da
                       data.weight.defined() ? data.weight.index_select(0, idx) : torch::Tensor());
       try {
         losses.add(optimizer.step(ctx));
-      } catch (const c10::Error&) {
+      } catch (const std::exception& e) {
         losses.check_pending();  // a NaN earlier in the epoch is the cause to report
+        // A scalar the update made too large for a float (lr = 3e38 over Adam's bias
+        // correction, say) is a numerical failure, as an infinite loss would be. (LibTorch
+        // 1.13 reports it as a std::runtime_error, 2.x as a c10::Error.)
+        if (std::string(e.what()).find("without overflow") != std::string::npos)
+          throw NumericError(fmt::format("{}: a value of the update overflowed 32-bit floats at step {} (epoch {}); "
+                                         "try a smaller learning rate", stage, r.steps + 1, epoch + 1),
+                             stage, r.steps + 1);
         throw;
       }
       ++r.steps;
