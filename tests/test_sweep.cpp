@@ -240,7 +240,9 @@ TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
   EXPECT_EQ(r.source_models, 1);
 
   const std::string md = write_report(dir, r);
-  EXPECT_NE(md.find("| adam | 3/3 | 60.0 ± 10.0 | 30.0 ± 10.0 | 20.0 | 10 / 8 |"), std::string::npos) << md;
+  // A plan from before [compare] compares against the first optimizer: adam, whose Δ is empty.
+  EXPECT_NE(md.find("| adam | 3/3 | 60.0 ± 10.0 |  | 30.0 ± 10.0 | 20.0 | 10 / 8 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| sam | 1/3 | 80.0 | +30.0 (n = 1) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| sam | 1/3 | 80.0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("bad data"), std::string::npos) << md;
   // The context block: which plan, and what made the report.
@@ -253,6 +255,80 @@ TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
   const auto report_json = nlohmann::json::parse(read_text(dir + "/report.json"));
   EXPECT_EQ(report_json["context"]["plan_hash"], r.plan_hash);
   EXPECT_FALSE(report_json["context"]["libtorch"].get<std::string>().empty());
+}
+
+// The paired 95 % interval, against numbers worked by hand: differences {1, 2, 3, 6} have
+// mean 3 and sample std √(14/3) = 2.16025; t(0.975, 3) = 3.182, so the half-width is
+// 3.182 · 2.16025 / 2 = 3.43696 and the interval [−0.43696, 6.43696], which holds 0.
+TEST(SweepReport, PairedIntervalMatchesAHandComputedExample) {
+  const MeanCi d = MeanCi::of({1, 2, 3, 6});
+  EXPECT_NEAR(*d.mean, 3.0, 1e-12);
+  EXPECT_NEAR(*d.low, -0.43696, 1e-4);
+  EXPECT_NEAR(*d.high, 6.43696, 1e-4);
+  EXPECT_FALSE(d.excludes_zero());
+  EXPECT_FALSE(MeanCi::of({0.5}).low.has_value());
+  EXPECT_NEAR(t_quantile_975(1), 12.706, 1e-9);
+  EXPECT_NEAR(t_quantile_975(60), 2.0003, 2e-4);  // the expansion beyond the table
+  EXPECT_NEAR(t_quantile_975(1000), 1.9623, 2e-4);
+}
+
+// Each optimizer against the baseline on the same seeds: sam − adam per seed is 0.10, 0.15,
+// 0.10 → mean 0.11667, std 0.028868, half-width 4.303 · 0.028868 / √3 = 0.071717, so
+// [+4.5, +18.8] points, which excludes 0 (*); sgd finished one seed only.
+TEST(SweepReport, EveryOptimizerAgainstTheBaselineOnTheSameSeeds) {
+  auto dir = temp_dir("report-paired");
+  SweepPlan plan;
+  plan.sweep_file = dir + "/sweep.toml";
+  plan.base_config = dir + "/base.toml";
+  plan.axes = {"optimizer.name", "seed"};
+  plan.compare_axis = "optimizer.name";
+  plan.baseline = "\"adam\"";
+  const std::map<std::string, std::vector<double>> finals = {
+      {"adam", {0.5, 0.6, 0.7}}, {"sam", {0.6, 0.75, 0.8}}, {"sgd", {0.4}}};
+  for (const auto& [name, values] : finals)
+    for (std::size_t seed = 0; seed < 3; ++seed) {
+      SweepJob j;
+      j.hash = fmt::format("{}{}", name, seed);
+      j.point = {{"optimizer.name", "\"" + name + "\""}, {"seed", std::to_string(seed)}};
+      j.index = int(plan.jobs.size());
+      plan.jobs.push_back(j);
+      if (seed < values.size()) write_run(dir, j.hash, values[seed], {0.3, values[seed]}, 10);
+    }
+  atomic_write(dir + "/plan.json", plan.to_json());
+  const SweepReport r = collect_report(dir);
+  ASSERT_EQ(r.groups.size(), 3u);
+  EXPECT_FALSE(r.groups[0].vs_baseline.has_value());  // adam is the baseline
+  const MeanCi& sam = *r.groups[1].vs_baseline;
+  EXPECT_EQ(sam.n, 3u);
+  EXPECT_NEAR(*sam.mean, 0.116667, 1e-5);
+  EXPECT_NEAR(*sam.low, 0.116667 - 0.071717, 1e-4);
+  EXPECT_NEAR(*sam.high, 0.116667 + 0.071717, 1e-4);
+  EXPECT_TRUE(sam.excludes_zero());
+  const std::string md = write_report(dir, r);
+  EXPECT_NE(md.find("| sam | 3/3 | 71.7 ± 10.4 | +11.7 [+4.5, +18.8] * |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| sgd | 1/3 | 40.0 | -10.0 (n = 1) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Δ: final target accuracy minus that of optimizer.name = adam on the same seeds"),
+            std::string::npos) << md;
+  EXPECT_NE(read_text(dir + "/report.csv").find(",0.116667,0.04495,0.188383,3"), std::string::npos)
+      << read_text(dir + "/report.csv");
+}
+
+TEST(SweepPlan, CompareNamesTheAxisAndBaselineOrDefaultsToTheFirstOptimizer) {
+  const std::string grid = "[grid]\n\"optimizer.name\" = [\"sgd\", \"sam\"]\nseed = [0, 1]\n";
+  SweepPlan plan = plan_sweep(sweep_folder("compare-default", grid) + "/sweep.toml", 1);
+  EXPECT_EQ(plan.compare_axis, "optimizer.name");
+  EXPECT_EQ(plan.baseline, "\"sgd\"");
+  plan = plan_sweep(sweep_folder("compare", grid + "[compare]\nbaseline = \"sam\"\n") + "/sweep.toml", 1);
+  EXPECT_EQ(plan.baseline, "\"sam\"");
+  EXPECT_EQ(SweepPlan::from_json(plan.to_json(), "plan.json").baseline, "\"sam\"");
+  auto message = [&](const std::string& compare) {
+    return user_error_of([&] { plan_sweep(sweep_folder("compare-bad", grid + compare) + "/sweep.toml", 1); });
+  };
+  EXPECT_NE(message("[compare]\naxis = \"shift.T\"\n").find("compare.axis = \"shift.T\" is not a swept key"),
+            std::string::npos);
+  EXPECT_NE(message("[compare]\nbaseline = \"adam\"\n").find("compare.baseline = \"adam\" is not a value of "
+                                                            "optimizer.name"), std::string::npos);
+  EXPECT_NE(message("[compare]\nbasline = \"sgd\"\n").find("compare.basline: unknown key"), std::string::npos);
 }
 
 // A result folder damaged by hand or by a disk, and [[points]] that leave a swept key (here

@@ -1,7 +1,9 @@
 #include "pipeline/sweep/plan.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -109,6 +111,21 @@ std::string source_hash(const Config& c) {
   return hash_text(canonical(c, sections, {"shift.T"}));
 }
 
+void set_default_comparison(SweepPlan& plan) {
+  std::string axis;
+  for (const auto& a : plan.axes)
+    if (a == "optimizer.name") axis = a;
+  for (const auto& a : plan.axes)
+    if (axis.empty() && a != "seed") axis = a;
+  if (axis.empty()) return;
+  for (const auto& job : plan.jobs)
+    if (job.kind == SweepJob::Kind::run && job.point.count(axis)) {
+      plan.compare_axis = axis;
+      plan.baseline = job.point.at(axis);
+      return;
+    }
+}
+
 Config job_config(const SweepPlan& plan, const SweepJob& job, const std::vector<std::string>& extra) {
   Config c;
   if (job.config.empty()) {
@@ -149,9 +166,10 @@ toml::table parse_sweep_file(const std::string& sweep_file) {
     throw UserError(fmt::format("{}:{}:{}: TOML syntax error: {}", sweep_file, b.line, b.column, e.description()));
   }
   for (const auto& [k, v] : root)
-    if (k != "base" && k != "grid" && k != "set" && k != "points")
-      throw UserError(fmt::format("{}: unknown key \"{}\" (a sweep file has base, [grid], [set] and [[points]]; "
-                                  "docs/SWEEPS.md)", where(v, sweep_file, std::string(k.str())), std::string(k.str())));
+    if (k != "base" && k != "grid" && k != "set" && k != "points" && k != "compare")
+      throw UserError(fmt::format("{}: unknown key \"{}\" (a sweep file has base, [grid], [set], [[points]] and "
+                                  "[compare]; docs/SWEEPS.md)", where(v, sweep_file, std::string(k.str())),
+                                  std::string(k.str())));
   return root;
 }
 
@@ -283,6 +301,48 @@ void add_jobs(SweepPlan& plan, const KeyValues& fixed, const std::vector<Point>&
   for (auto& r : runs) r.index = int(plan.jobs.size()), plan.jobs.push_back(r);
 }
 
+/// [compare] axis and baseline, checked against the swept keys and their values; the
+/// defaults when the sweep file leaves them out.
+void read_compare(const toml::table& root, const std::string& sweep_file, const std::vector<Point>& points,
+                  SweepPlan& plan) {
+  const toml::table* compare = root["compare"].as_table();
+  if (root.contains("compare") && !compare)
+    throw UserError(where(*root.get("compare"), sweep_file, "compare") +
+                    " must be a table: [compare] axis = \"optimizer.name\" baseline = \"adam\"");
+  std::string axis;
+  if (compare) {
+    for (const auto& [k, v] : *compare)
+      if (k != "axis" && k != "baseline")
+        throw UserError(fmt::format("{}: unknown key (compare has axis and baseline)",
+                                    where(v, sweep_file, "compare." + std::string(k.str()))));
+    if (auto a = (*compare)["axis"].value<std::string>()) axis = *a;
+  }
+  const bool swept = std::find(plan.axes.begin(), plan.axes.end(), axis) != plan.axes.end();
+  if (!axis.empty() && (!swept || axis == "seed"))
+    throw UserError(fmt::format("{}: compare.axis = \"{}\" is not a swept key (swept: {})",
+                                where(*compare->get("axis"), sweep_file, "compare.axis"), axis,
+                                fmt::join(plan.axes, ", ")));
+  if (axis.empty()) {
+    set_default_comparison(plan);
+    axis = plan.compare_axis;
+  }
+  if (axis.empty()) return;  // only seeds: nothing to compare
+  plan.compare_axis = axis;
+  plan.baseline.clear();
+  if (const toml::node* b = compare ? compare->get("baseline") : nullptr) {
+    plan.baseline = override_text(*b, where(*b, sweep_file, "compare.baseline"));
+    for (const auto& p : points)
+      if (p.count(axis) && p.at(axis) == plan.baseline) return;
+    throw UserError(fmt::format("{}: compare.baseline = {} is not a value of {} in this sweep",
+                                where(*b, sweep_file, "compare.baseline"), plan.baseline, axis));
+  }
+  for (const auto& job : plan.jobs)  // the first value the sweep gives the axis
+    if (job.point.count(axis)) {
+      plan.baseline = job.point.at(axis);
+      return;
+    }
+}
+
 }  // namespace
 
 SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
@@ -295,12 +355,13 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
   const Grid grid = read_grid(root, sweep_file, plan.axes);
   const std::vector<Point> points = sweep_points(root, sweep_file, grid, plan.axes);
   add_jobs(plan, fixed, points, sweep_file);
+  read_compare(root, sweep_file, points, plan);
   return plan;
 }
 
 std::string SweepPlan::to_json() const {
   json j = {{"sweep_file", sweep_file}, {"base_config", base_config}, {"threads_per_job", threads_per_job},
-            {"axes", axes}, {"jobs", json::array()}};
+            {"axes", axes}, {"compare_axis", compare_axis}, {"baseline", baseline}, {"jobs", json::array()}};
   for (const auto& job : jobs)
     j["jobs"].push_back({{"index", job.index},
                          {"kind", job.kind == SweepJob::Kind::source ? "source" : "run"},
@@ -322,6 +383,8 @@ SweepPlan SweepPlan::from_json(const std::string& text, const std::string& name)
     plan.base_config = j.at("base_config").get<std::string>();
     plan.threads_per_job = j.at("threads_per_job").get<int>();
     plan.axes = j.at("axes").get<std::vector<std::string>>();
+    plan.compare_axis = j.value("compare_axis", "");
+    plan.baseline = j.value("baseline", "");
     for (const auto& e : j.at("jobs")) {
       SweepJob job;
       job.index = e.at("index").get<int>();

@@ -35,6 +35,11 @@ struct SweepPlan {
   int threads_per_job = 1;
   std::vector<std::string> axes;  ///< swept keys: the grid's (in key order), then those of [[points]]
   std::vector<SweepJob> jobs;     ///< source jobs first, then runs
+  /// What the report's paired differences compare ([compare] in the sweep file): each value
+  /// of `compare_axis` against `baseline` (TOML text, as in SweepJob::point) on the same
+  /// seeds. Default: optimizer.name when it is swept (else the first swept key but seed),
+  /// and its first value. Empty when nothing but the seed is swept.
+  std::string compare_axis, baseline;
 
   int count(SweepJob::Kind k) const;
   std::string to_json() const;
@@ -44,6 +49,11 @@ struct SweepPlan {
 /// Reads a sweep file and expands it (docs/SWEEPS.md has the format). Every point's config
 /// is validated; errors name the sweep file, the point and the key.
 SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job);
+
+/// The comparison a sweep file without [compare] gets (and a plan from before [compare]):
+/// optimizer.name when it is swept, else the first swept key but seed; the first value a
+/// run job gives it. Leaves both empty when only seeds are swept.
+void set_default_comparison(SweepPlan& plan);
 
 /// Hash of every resolved key except [output] (where results go changes no number).
 std::string run_hash(const Config& c);

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
@@ -111,45 +112,110 @@ void gnuplot(const std::string& out, const std::string& name, const std::string&
     made += (made.empty() ? "" : ", ") + fmt::format("plots/{}.png", name);
 }
 
-/// Target accuracy after each stage, one line per group (at the largest T when T is swept).
+// Plots people can read: the legend outside the plotting area, labels as the user wrote the
+// values (gnuplot's enhanced text would turn fisher_sam into a subscript), the baseline in
+// thick black, ± std bands over seeds, and past kMaxLines groups only the baseline, the best
+// and the worst in the line plots, with every group in a ranked bar chart.
+constexpr std::size_t kMaxLines = 8;
+const char* kPlotHead = "set terminal pngcairo size 1100,600\nset termoption noenhanced\nset key outside right top\n"
+                        "set grid\n";
+
+/// A group's name in a plot: the compared axis's value alone, the other keys as key=value
+/// (their last part: T=5).
+std::string plot_label(const SweepReport& report, const ResultGroup& g, const std::string& skip = "") {
+  std::string label;
+  for (const auto& a : report.axes) {
+    if (a == skip || !g.point.count(a)) continue;
+    const std::string value = unquote(g.point.at(a));
+    label += (label.empty() ? "" : " ") +
+             (a == report.compare_axis ? value : a.substr(a.rfind('.') + 1) + "=" + value);
+  }
+  // Inside a gnuplot string: no quote or backslash of the user's may end or escape it.
+  std::replace(label.begin(), label.end(), '"', '\'');
+  std::replace(label.begin(), label.end(), '\\', '/');
+  return label.empty() ? "base config" : label;
+}
+
+bool is_baseline(const SweepReport& report, const ResultGroup& g) {
+  return !report.compare_axis.empty() && g.point.count(report.compare_axis) &&
+         g.point.at(report.compare_axis) == report.baseline;
+}
+
+/// gnuplot's style for line `i`: the baseline thick and black, the others by colour index.
+std::string line_style(bool baseline, int i) {
+  return baseline ? "lw 3 lc rgb 'black'" : fmt::format("lw 1.5 lc {}", i + 1);
+}
+
+/// The groups a line plot draws: all of them up to kMaxLines, else the baseline and the
+/// best and worst three by final target accuracy.
+std::vector<const ResultGroup*> drawn(const SweepReport& report, std::vector<const ResultGroup*> groups,
+                                      bool& trimmed) {
+  trimmed = groups.size() > kMaxLines;
+  if (!trimmed) return groups;
+  std::vector<const ResultGroup*> ranked;
+  for (const auto* g : groups)
+    if (g->final_target.mean && !is_baseline(report, *g)) ranked.push_back(g);
+  std::sort(ranked.begin(), ranked.end(),
+            [](const ResultGroup* a, const ResultGroup* b) { return *a->final_target.mean > *b->final_target.mean; });
+  std::vector<const ResultGroup*> kept;
+  for (const auto* g : groups)
+    if (is_baseline(report, *g)) kept.push_back(g);
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    if (i < 3 || i + 3 >= ranked.size()) kept.push_back(ranked[i]);
+  return kept;
+}
+
+/// Target accuracy after each stage, a line and a ± std band per group (at the largest T
+/// when T is swept).
 void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t, std::string& made) {
   std::string max_t;
   if (has_t)
     for (const auto& g : report.groups)
       if (g.point.count("shift.T") && (max_t.empty() || std::stod(g.point.at("shift.T")) > std::stod(max_t)))
         max_t = g.point.at("shift.T");
+  std::vector<const ResultGroup*> groups;
+  for (const auto& g : report.groups)
+    if (!g.stage_target.empty() && (!has_t || (g.point.count("shift.T") && g.point.at("shift.T") == max_t)))
+      groups.push_back(&g);
+  bool trimmed = false;
+  groups = drawn(report, groups, trimmed);
   std::string data, lines;
   int block = 0;
-  for (const auto& g : report.groups) {
-    if (has_t && (!g.point.count("shift.T") || g.point.at("shift.T") != max_t)) continue;
-    if (g.stage_target.empty()) continue;
-    data += fmt::format("# {}\n", g.label);
-    for (std::size_t k = 0; k < g.stage_target.size(); ++k)
-      if (g.stage_target[k].mean) data += fmt::format("{} {:.6f}\n", k, 100 * *g.stage_target[k].mean);
+  for (const auto* g : groups) {
+    data += "# " + g->label + "\n";
+    for (std::size_t k = 0; k < g->stage_target.size(); ++k) {
+      const MeanStd& m = g->stage_target[k];
+      if (m.mean)
+        data += fmt::format("{} {:.6f} {:.6f} {:.6f}\n", k, 100 * *m.mean, 100 * (*m.mean - m.std.value_or(0)),
+                            100 * (*m.mean + m.std.value_or(0)));
+    }
     data += "\n\n";
-    lines += fmt::format("{}'by_stage.dat' index {} with linespoints title \"{}\"", block ? ", " : "", block,
-                         g.label);
+    const std::string style = line_style(is_baseline(report, *g), block);
+    lines += fmt::format("{0}'by_stage.dat' index {1} using 1:3:4 with filledcurves fs transparent solid 0.12 "
+                         "noborder {2} notitle, 'by_stage.dat' index {1} using 1:2 with linespoints {2} title \"{3}\"",
+                         block ? ", " : "", block, style, plot_label(report, *g, "shift.T"));
     ++block;
   }
   if (!block) return;
   atomic_write(out + "/by_stage.dat", data);
   gnuplot(out, "accuracy_by_stage",
-          fmt::format("set terminal pngcairo size 900,600\nset output 'accuracy_by_stage.png'\n"
-                      "set xlabel 'stage (0 = source model)'\nset ylabel 'target accuracy (%), mean over seeds'\n"
-                      "set key bottom right\nset grid\nset title 'Target accuracy after each stage{}'\nplot {}\n",
-                      has_t ? " (T = " + max_t + ")" : "", lines),
+          fmt::format("{}set output 'accuracy_by_stage.png'\nset xlabel 'stage (0 = source model)'\nset xtics 1\n"
+                      "set ylabel 'target accuracy (%), mean ± std over seeds'\n"
+                      "set title 'Target accuracy after each stage{}{}'\nplot {}\n",
+                      kPlotHead, has_t ? " (T = " + max_t + ")" : "",
+                      trimmed ? "; baseline, best 3 and worst 3 (all in final_ranked.png)" : "", lines),
           made);
 }
 
 /// Final target accuracy against T with error bars, one line per series (the point without T).
 void plot_by_t(const std::string& out, const SweepReport& report, std::string& made) {
   std::map<std::string, std::vector<const ResultGroup*>> series;
+  std::map<std::string, bool> baseline;
   for (const auto& g : report.groups) {
     if (!g.point.count("shift.T")) continue;  // a [[points]] entry that leaves T to the base config
-    std::string name;
-    for (const auto& [k, v] : g.point)
-      if (k != "shift.T") name += (name.empty() ? "" : " ") + k + "=" + unquote(v);
-    series[name.empty() ? "runs" : name].push_back(&g);
+    const std::string name = plot_label(report, g, "shift.T");
+    series[name].push_back(&g);
+    baseline[name] = is_baseline(report, g);
   }
   std::string d, l;
   int i = 0;
@@ -163,14 +229,41 @@ void plot_by_t(const std::string& out, const SweepReport& report, std::string& m
         d += fmt::format("{} {:.6f} {:.6f}\n", g->point.at("shift.T"), 100 * *g->final_target.mean,
                          100 * g->final_target.std.value_or(0));
     d += "\n\n";
-    l += fmt::format("{}'by_T.dat' index {} with yerrorlines title \"{}\"", i ? ", " : "", i, name);
+    l += fmt::format("{}'by_T.dat' index {} with yerrorlines {} title \"{}\"", i ? ", " : "", i,
+                     line_style(baseline[name], i), name);
     ++i;
   }
+  if (!i) return;
   atomic_write(out + "/by_T.dat", d);
   gnuplot(out, "accuracy_by_T",
-          fmt::format("set terminal pngcairo size 900,600\nset output 'accuracy_by_T.png'\n"
-                      "set xlabel 'intermediate domains T'\nset ylabel 'final target accuracy (%), mean ± std over seeds'\n"
-                      "set key bottom right\nset grid\nset offsets 0.5,0.5,0,0\nplot {}\n", l),
+          fmt::format("{}set output 'accuracy_by_T.png'\nset xlabel 'intermediate domains T'\n"
+                      "set ylabel 'final target accuracy (%), mean ± std over seeds'\nset offsets 0.5,0.5,0,0\n"
+                      "plot {}\n", kPlotHead, l),
+          made);
+}
+
+/// Every group's final target accuracy, best first, with ± std error bars; the baseline black.
+void plot_ranked(const std::string& out, const SweepReport& report, std::string& made) {
+  std::vector<const ResultGroup*> ranked;
+  for (const auto& g : report.groups)
+    if (g.final_target.mean) ranked.push_back(&g);
+  if (ranked.size() < 2) return;
+  std::sort(ranked.begin(), ranked.end(),
+            [](const ResultGroup* a, const ResultGroup* b) { return *a->final_target.mean > *b->final_target.mean; });
+  std::string d;
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    d += fmt::format("{} {:.6f} {:.6f} {} \"{}\"\n", i, 100 * *ranked[i]->final_target.mean,
+                     100 * ranked[i]->final_target.std.value_or(0), is_baseline(report, *ranked[i]) ? 0x000000 : 0x5b8db8,
+                     plot_label(report, *ranked[i]));
+  atomic_write(out + "/ranked.dat", d);
+  gnuplot(out, "final_ranked",
+          fmt::format("set terminal pngcairo size {},600\nset termoption noenhanced\nset grid ytics\n"
+                      "set ylabel 'final target accuracy (%), mean ± std over seeds'\nset xtics rotate by -45\n"
+                      "set style fill solid 0.6\nset boxwidth 0.7\nset xrange [-0.7:{}]\nset yrange [0:*]\n"
+                      "set title 'Final target accuracy, best first (baseline in black)'\nset output 'final_ranked.png'\n"
+                      "plot 'ranked.dat' using 1:2:4:xtic(5) with boxes lc rgb variable notitle, "
+                      "'' using 1:2:3 with yerrorbars lc rgb 'black' pt 0 notitle\n",
+                      std::max<std::size_t>(700, 60 * ranked.size() + 200), ranked.size() - 0.3),
           made);
 }
 
@@ -184,6 +277,7 @@ std::string plot(const std::string& dir, const SweepReport& report) {
   const bool has_t = std::count(report.axes.begin(), report.axes.end(), "shift.T") > 0;
   plot_by_stage(out, report, has_t, made);
   if (has_t) plot_by_t(out, report, made);
+  plot_ranked(out, report, made);
   return made.empty() ? "no plots: gnuplot failed (see plots/*.gp)" : made;
 }
 
@@ -230,12 +324,67 @@ MeanStd MeanStd::of(const std::vector<double>& v) {
   return m;
 }
 
+double t_quantile_975(std::size_t df) {
+  // t(0.975, df) to 3 decimals for df ≤ 30 (the usual seed counts); beyond, the
+  // Cornish–Fisher expansion around z = 1.95996, within 2e-4 there.
+  static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df == 0) return std::numeric_limits<double>::infinity();
+  if (df <= 30) return table[df - 1];
+  const double z = 1.959964, v = double(df);
+  return z + (z * z * z + z) / (4 * v) + (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v);
+}
+
+MeanCi MeanCi::of(const std::vector<double>& v) {
+  MeanCi m;
+  const MeanStd s = MeanStd::of(v);
+  m.n = s.n;
+  m.mean = s.mean;
+  if (s.std) {
+    const double half = t_quantile_975(v.size() - 1) * *s.std / std::sqrt(double(v.size()));
+    m.low = *s.mean - half;
+    m.high = *s.mean + half;
+  }
+  return m;
+}
+
+namespace {
+
+/// Each group's paired difference against the group that differs from it only in the
+/// compared axis, which holds the baseline value.
+void compare_with_baseline(SweepReport& report) {
+  if (report.compare_axis.empty()) return;
+  for (auto& g : report.groups) {
+    if (!g.point.count(report.compare_axis) || g.point.at(report.compare_axis) == report.baseline) continue;
+    auto base_point = g.point;
+    base_point[report.compare_axis] = report.baseline;
+    const ResultGroup* base = nullptr;
+    for (const auto& b : report.groups)
+      if (b.point == base_point) base = &b;
+    if (!base) continue;
+    std::map<std::string, double> base_by_seed;
+    for (const auto& r : base->runs)
+      if (r.status == "ok" && r.final_target) base_by_seed[r.seed] = *r.final_target;
+    std::vector<double> differences;
+    for (const auto& r : g.runs)
+      if (r.status == "ok" && r.final_target && base_by_seed.count(r.seed))
+        differences.push_back(*r.final_target - base_by_seed.at(r.seed));
+    g.vs_baseline = MeanCi::of(differences);
+  }
+}
+
+}  // namespace
+
 SweepReport collect_report(const std::string& dir) {
-  const SweepPlan plan = read_sweep_plan(dir);
+  SweepPlan plan = read_sweep_plan(dir);
+  if (plan.compare_axis.empty()) set_default_comparison(plan);  // a plan from before [compare]
   SweepReport report;
   report.sweep_file = plan.sweep_file;
   report.plan_hash = fmt::format("{:016x}", fnv1a(read_text(dir + "/plan.json"), kGdaHashStart));
   report.threads_per_job = plan.threads_per_job;
+  report.compare_axis = plan.compare_axis;
+  report.baseline = plan.baseline;
   for (const auto& a : plan.axes)
     if (a != "seed") report.axes.push_back(a);
   std::map<std::map<std::string, std::string>, std::size_t> index;
@@ -266,6 +415,7 @@ SweepReport collect_report(const std::string& dir) {
     report.groups[it->second].runs.push_back(std::move(r));
   }
   for (auto& g : report.groups) summarise(g);
+  compare_with_baseline(report);
   return report;
 }
 
@@ -287,6 +437,23 @@ std::string utc_now() {
   return when;
 }
 
+/// "+2.1 [−1.0, 5.2]" in points of accuracy; "*" where the interval excludes 0.
+std::string difference_text(const std::optional<MeanCi>& d) {
+  if (!d || !d->mean) return "";
+  if (!d->low) return fmt::format("{:+.1f} (n = 1)", 100 * *d->mean);
+  return fmt::format("{:+.1f} [{:+.1f}, {:+.1f}]{}", 100 * *d->mean, 100 * *d->low, 100 * *d->high,
+                     d->excludes_zero() ? " *" : "");
+}
+
+/// What the Δ column means, under the table.
+std::string difference_legend(const SweepReport& report) {
+  if (report.compare_axis.empty()) return "";
+  return fmt::format("\nΔ: final target accuracy minus that of {} = {} on the same seeds (so the same source "
+                     "models), mean over the seeds where both ended ok with its 95 % t-interval (n − 1 degrees of "
+                     "freedom); * where the interval excludes 0. Set by [compare] in the sweep file.\n",
+                     report.compare_axis, unquote(report.baseline));
+}
+
 /// Which plan the report is of and what made its runs and itself.
 std::string markdown_context(const SweepReport& report) {
   const BuildInfo b = build_info();
@@ -306,19 +473,23 @@ json context_json(const SweepReport& report) {
 
 std::string markdown_groups(const SweepReport& report) {
   std::string md = fmt::format("{} runs: {} ok, {} failed (numeric), {} errors, {} not run; {} source models trained.\n"
-                               "Accuracies in %, mean ± sample std over the seeds that finished ok.\n\n",
+                               "Accuracies in %, mean ± sample std over the seeds that finished ok (their number "
+                               "is \"seeds ok\").\n\n",
                                report.ok + report.failed + report.errors + report.not_run, report.ok, report.failed,
                                report.errors, report.not_run, report.source_models);
   for (const auto& [device, runs] : report.devices) md += fmt::format("Device: {} ({} runs).  \n", device, runs);
   if (!report.devices.empty()) md += "\n";
   std::string head = "|", rule = "|";
   for (const auto& a : report.axes) head += " " + a + " |", rule += "---|";
-  md += head + " seeds ok | final target | zero-shot target | wall s per run | fwd / bwd passes per run |\n";
-  md += rule + "---|---|---|---|---|\n";
+  const bool compared = !report.compare_axis.empty();
+  const std::string delta = compared ? fmt::format(" Δ vs {} |", unquote(report.baseline)) : "";
+  md += head + " seeds ok | final target |" + delta + " zero-shot target | wall s per run | fwd / bwd passes per run |\n";
+  md += rule + "---|---|" + (compared ? "---|" : "") + "---|---|---|\n";
   for (const auto& g : report.groups) {
     std::string row = "|";
     for (const auto& a : report.axes) row += " " + (g.point.count(a) ? unquote(g.point.at(a)) : "") + " |";
-    md += row + fmt::format(" {}/{} | {} | {} | {} | {} |\n", g.final_target.n, g.runs.size(), pct(g.final_target),
+    md += row + fmt::format(" {}/{} | {} |{} {} | {} | {} |\n", g.final_target.n, g.runs.size(), pct(g.final_target),
+                            compared ? " " + difference_text(g.vs_baseline) + " |" : "",
                             pct(g.zero_shot), g.seconds.mean ? fmt::format("{:.1f}", *g.seconds.mean) : "-",
                             g.forward.mean ? fmt::format("{:.0f} / {:.0f}", *g.forward.mean, *g.backward.mean) : "-");
   }
@@ -362,12 +533,14 @@ std::string groups_csv(const SweepReport& report) {
   std::string csv;
   for (const auto& a : report.axes) csv += a + ",";
   csv += "seeds_ok,final_target_mean,final_target_std,zero_shot_mean,zero_shot_std,seconds_mean,forward_mean,"
-         "backward_mean\n";
+         "backward_mean,vs_baseline_mean,vs_baseline_ci95_low,vs_baseline_ci95_high,vs_baseline_n\n";
   for (const auto& g : report.groups) {
     for (const auto& a : report.axes) csv += "\"" + (g.point.count(a) ? unquote(g.point.at(a)) : "") + "\",";
-    csv += fmt::format("{},{},{},{},{},{},{},{}\n", g.final_target.n, csv_num(g.final_target.mean),
+    const MeanCi d = g.vs_baseline.value_or(MeanCi{});
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", g.final_target.n, csv_num(g.final_target.mean),
                        csv_num(g.final_target.std), csv_num(g.zero_shot.mean), csv_num(g.zero_shot.std),
-                       csv_num(g.seconds.mean), csv_num(g.forward.mean), csv_num(g.backward.mean));
+                       csv_num(g.seconds.mean), csv_num(g.forward.mean), csv_num(g.backward.mean), csv_num(d.mean),
+                       csv_num(d.low), csv_num(d.high), g.vs_baseline ? std::to_string(d.n) : "");
   }
   return csv;
 }
@@ -394,6 +567,11 @@ json group_json(const ResultGroup& g) {
              {"runs", json::array()}};
   for (const auto& [k, v] : g.point) jg["point"][k] = unquote(v);
   for (const auto& st : g.stage_target) jg["stage_target_accuracy"].push_back(mean_std_json(st));
+  if (g.vs_baseline) {
+    auto num = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+    jg["final_target_vs_baseline"] = {{"mean", num(g.vs_baseline->mean)}, {"ci95_low", num(g.vs_baseline->low)},
+                                      {"ci95_high", num(g.vs_baseline->high)}, {"n", g.vs_baseline->n}};
+  }
   for (const auto& r : g.runs)
     jg["runs"].push_back({{"hash", r.hash}, {"seed", r.seed}, {"status", r.status}, {"error", r.error},
                           {"final_target_accuracy", r.final_target ? json(*r.final_target) : json(nullptr)}});
@@ -402,7 +580,8 @@ json group_json(const ResultGroup& g) {
 
 /// report.json: the axes and every group with its runs.
 std::string report_json(const SweepReport& report) {
-  json j = {{"context", context_json(report)}, {"axes", report.axes}, {"groups", json::array()}};
+  json j = {{"context", context_json(report)}, {"axes", report.axes}, {"compare_axis", report.compare_axis},
+            {"baseline", report.baseline.empty() ? "" : unquote(report.baseline)}, {"groups", json::array()}};
   for (const auto& g : report.groups) j["groups"].push_back(group_json(g));
   return j.dump(2) + "\n";
 }
@@ -410,7 +589,8 @@ std::string report_json(const SweepReport& report) {
 }  // namespace
 
 std::string write_report(const std::string& dir, const SweepReport& report) {
-  std::string md = "# Sweep report\n\n" + markdown_context(report) + markdown_groups(report) + markdown_stages(report) + markdown_problems(report);
+  std::string md = "# Sweep report\n\n" + markdown_context(report) + markdown_groups(report) + difference_legend(report) +
+                   markdown_stages(report) + markdown_problems(report);
   md += "\n" + plot(dir, report) + "\n";
   atomic_write(dir + "/report.md", md);
   atomic_write(dir + "/report.csv", groups_csv(report));

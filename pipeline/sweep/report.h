@@ -16,6 +16,18 @@ struct MeanStd {
   static MeanStd of(const std::vector<double>& values);
 };
 
+/// A mean with its 95 % confidence interval from Student's t (n − 1 degrees of freedom);
+/// no interval below 2 values.
+struct MeanCi {
+  std::optional<double> mean, low, high;
+  std::size_t n = 0;
+  static MeanCi of(const std::vector<double>& values);
+  bool excludes_zero() const { return low && (*low > 0 || *high < 0); }
+};
+
+/// Student's t quantile for a two-sided 95 % interval: t(0.975, df), df ≥ 1.
+double t_quantile_975(std::size_t df);
+
 struct RunResult {
   std::string hash, seed, status;  ///< status: ok, failed (numeric), error, not run
   std::string error;
@@ -34,6 +46,9 @@ struct ResultGroup {
   std::vector<RunResult> runs;
   MeanStd final_target, zero_shot, seconds, forward, backward;
   std::vector<MeanStd> stage_target;  ///< target accuracy per stage, over the ok runs
+  /// Final target accuracy minus the baseline's (SweepReport::baseline_label), paired by
+  /// seed over the seeds where both ended ok; none for the baseline itself or without one.
+  std::optional<MeanCi> vs_baseline;
 };
 
 struct SweepReport {
@@ -43,6 +58,7 @@ struct SweepReport {
   std::map<std::string, int> devices;  ///< device → finished runs on it
   /// The context block: which plan, and what made the runs (host, gda build → finished runs).
   std::string sweep_file, plan_hash;
+  std::string compare_axis, baseline;  ///< from the plan ([compare]); baseline as TOML text
   int threads_per_job = 1;
   std::map<std::string, int> hosts, builds;
 };
