@@ -134,9 +134,13 @@ std::vector<std::int64_t> label_ids(const Rows& r, const std::string& path) {
 Dataset load_csv(const Params& p, const LoadContext& ctx) {
   const std::string path = resolve_path(p.text("path"), ctx);
   std::ifstream in(path);
-  if (!in || std::filesystem::is_directory(path))
+  // Only a regular file has an end: a device or a pipe (/dev/zero) would be read forever.
+  const bool regular = std::filesystem::is_regular_file(path);
+  if (!in || !regular)
     throw UserError(fmt::format("cannot open {} (data.path){}; check the path", path,
-                                std::filesystem::is_directory(path) ? ": it is a directory" : ""));
+                                std::filesystem::is_directory(path) ? ": it is a directory"
+                                : in && !regular                    ? ": it is not a regular file"
+                                                                    : ""));
   const Columns cols = read_columns(in, path, p);
   Rows rows = read_rows(in, path, cols);
   const auto n = std::int64_t(rows.labels.size());

@@ -55,6 +55,9 @@ TEST(CsvDataset, MalformedFilesNameTheRowAndColumn) {
   EXPECT_NE(error_of(dir, "name = \"csv\"\npath = \"none.csv\"\n").find("cannot open"), std::string::npos);
   fs::create_directories(dir + "/folder.csv");
   EXPECT_NE(error_of(dir, "name = \"csv\"\npath = \"folder.csv\"\n").find("it is a directory"), std::string::npos);
+  // A device never ends: refused before a line of it is read.
+  EXPECT_NE(error_of(dir, "name = \"csv\"\npath = \"/dev/zero\"\n").find("/dev/zero (data.path): it is not a regular file"),
+            std::string::npos);
 }
 
 void write_image(const fs::path& path, int value, bool colour = false) {
