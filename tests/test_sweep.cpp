@@ -192,23 +192,33 @@ void write_run(const std::string& dir, const std::string& hash, double acc, std:
   atomic_write(run + "/stages.jsonl", lines);
 }
 
-TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
-  auto dir = temp_dir("report");
+/// A hand-made plan for the report tests: sweep.toml and base.toml in `dir`, the given axes.
+SweepPlan hand_made_plan(const std::string& dir, std::vector<std::string> axes) {
   SweepPlan plan;
   plan.sweep_file = dir + "/sweep.toml";
   plan.base_config = dir + "/base.toml";
-  plan.axes = {"optimizer.name", "seed"};
-  auto add = [&](SweepJob::Kind kind, const std::string& hash, std::map<std::string, std::string> point) {
-    SweepJob j;
-    j.kind = kind;
-    j.hash = hash;
-    j.point = std::move(point);
-    j.index = int(plan.jobs.size());
-    plan.jobs.push_back(j);
-  };
-  add(SweepJob::Kind::source, "s0", {});
-  for (int seed = 0; seed < 3; ++seed) add(SweepJob::Kind::run, fmt::format("a{}", seed), {{"optimizer.name", "\"adam\""}, {"seed", std::to_string(seed)}});
-  for (int seed = 0; seed < 3; ++seed) add(SweepJob::Kind::run, fmt::format("b{}", seed), {{"optimizer.name", "\"sam\""}, {"seed", std::to_string(seed)}});
+  plan.axes = std::move(axes);
+  return plan;
+}
+
+/// Appends a job to a hand-made plan; returns its hash.
+std::string add_job(SweepPlan& plan, const std::string& hash, std::map<std::string, std::string> point,
+                    SweepJob::Kind kind = SweepJob::Kind::run) {
+  SweepJob j;
+  j.kind = kind;
+  j.hash = hash;
+  j.point = std::move(point);
+  j.index = int(plan.jobs.size());
+  plan.jobs.push_back(j);
+  return hash;
+}
+
+TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
+  auto dir = temp_dir("report");
+  SweepPlan plan = hand_made_plan(dir, {"optimizer.name", "seed"});
+  add_job(plan, "s0", {}, SweepJob::Kind::source);
+  for (int seed = 0; seed < 3; ++seed) add_job(plan, fmt::format("a{}", seed), {{"optimizer.name", "\"adam\""}, {"seed", std::to_string(seed)}});
+  for (int seed = 0; seed < 3; ++seed) add_job(plan, fmt::format("b{}", seed), {{"optimizer.name", "\"sam\""}, {"seed", std::to_string(seed)}});
   atomic_write(dir + "/plan.json", plan.to_json());
   std::filesystem::create_directories(dir + "/sources/s0");
   // adam: final 0.5, 0.6, 0.7 → mean 0.6; deviations −0.1, 0, 0.1 → sample std √(0.02/2) = 0.1.
@@ -277,22 +287,16 @@ TEST(SweepReport, PairedIntervalMatchesAHandComputedExample) {
 // [+4.5, +18.8] points, which excludes 0 (*); sgd finished one seed only.
 TEST(SweepReport, EveryOptimizerAgainstTheBaselineOnTheSameSeeds) {
   auto dir = temp_dir("report-paired");
-  SweepPlan plan;
-  plan.sweep_file = dir + "/sweep.toml";
-  plan.base_config = dir + "/base.toml";
-  plan.axes = {"optimizer.name", "seed"};
+  SweepPlan plan = hand_made_plan(dir, {"optimizer.name", "seed"});
   plan.compare_axis = "optimizer.name";
   plan.baseline = "\"adam\"";
   const std::map<std::string, std::vector<double>> finals = {
       {"adam", {0.5, 0.6, 0.7}}, {"sam", {0.6, 0.75, 0.8}}, {"sgd", {0.4}}};
   for (const auto& [name, values] : finals)
     for (std::size_t seed = 0; seed < 3; ++seed) {
-      SweepJob j;
-      j.hash = fmt::format("{}{}", name, seed);
-      j.point = {{"optimizer.name", "\"" + name + "\""}, {"seed", std::to_string(seed)}};
-      j.index = int(plan.jobs.size());
-      plan.jobs.push_back(j);
-      if (seed < values.size()) write_run(dir, j.hash, values[seed], {0.3, values[seed]}, 10);
+      const std::string hash = add_job(plan, fmt::format("{}{}", name, seed),
+                                       {{"optimizer.name", "\"" + name + "\""}, {"seed", std::to_string(seed)}});
+      if (seed < values.size()) write_run(dir, hash, values[seed], {0.3, values[seed]}, 10);
     }
   atomic_write(dir + "/plan.json", plan.to_json());
   const SweepReport r = collect_report(dir);
@@ -335,17 +339,8 @@ TEST(SweepPlan, CompareNamesTheAxisAndBaselineOrDefaultsToTheFirstOptimizer) {
 // shift.T) to the base config: the report says so for each run and is still written.
 TEST(SweepReport, DamagedResultsAndPointsWithoutAnAxisAreReportedNotFatal) {
   auto dir = temp_dir("report-damaged");
-  SweepPlan plan;
-  plan.sweep_file = dir + "/sweep.toml";
-  plan.base_config = dir + "/base.toml";
-  plan.axes = {"shift.T", "optimizer.name", "seed"};
-  auto add = [&](const std::string& hash, std::map<std::string, std::string> point) {
-    SweepJob j;
-    j.hash = hash;
-    j.point = std::move(point);
-    j.index = int(plan.jobs.size());
-    plan.jobs.push_back(j);
-  };
+  SweepPlan plan = hand_made_plan(dir, {"shift.T", "optimizer.name", "seed"});
+  auto add = [&](const std::string& hash, std::map<std::string, std::string> point) { add_job(plan, hash, point); };
   add("t2", {{"shift.T", "2"}, {"seed", "0"}});
   add("t5", {{"shift.T", "5"}, {"seed", "0"}});
   add("sam", {{"optimizer.name", "\"sam\""}, {"seed", "0"}});  // a [[points]] entry without shift.T
