@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <thread>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/stopwatch.h"
 
 namespace gda {
 
@@ -66,10 +66,7 @@ FileLock::FileLock(const std::string& path, double wait_seconds, const std::stri
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // Who holds it, for the message of whoever comes next.
-  const std::time_t now = std::time(nullptr);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  const std::string holder = fmt::format("pid {}, since {}\n", ::getpid(), when);
+  const std::string holder = fmt::format("pid {}, since {}\n", ::getpid(), utc_now_iso());
   if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, holder.data(), holder.size(), 0) < 0) {
     // Only the message of a later process loses its detail.
   }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -13,6 +12,7 @@
 
 #include "core/files.h"
 #include "core/hash.h"
+#include "core/stopwatch.h"
 #include "core/process.h"
 #include "pipeline/run_record.h"
 #include "pipeline/sweep/job.h"
@@ -430,13 +430,6 @@ std::string counted(const std::map<std::string, int>& m) {
   return text.empty() ? "-" : text;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  return when;
-}
-
 /// "+2.1 [−1.0, 5.2]" in points of accuracy; "*" where the interval excludes 0.
 std::string difference_text(const std::optional<MeanCi>& d) {
   if (!d || !d->mean) return "";
@@ -460,14 +453,14 @@ std::string markdown_context(const SweepReport& report) {
   return fmt::format("Plan {} of {}, {} threads per job.  \nRuns made on: {}.  \nRuns made by: {}.  \n"
                      "Report made {} by gda {} (commit {}, LibTorch {}).\n\n",
                      report.plan_hash, report.sweep_file, report.threads_per_job, counted(report.hosts),
-                     counted(report.builds), utc_now(), b.gda, b.commit, b.libtorch);
+                     counted(report.builds), utc_now_iso(), b.gda, b.commit, b.libtorch);
 }
 
 json context_json(const SweepReport& report) {
   const BuildInfo b = build_info();
   return {{"plan_hash", report.plan_hash}, {"sweep_file", report.sweep_file},
           {"threads_per_job", report.threads_per_job}, {"hosts", report.hosts}, {"runs_made_by", report.builds},
-          {"devices", report.devices}, {"made", utc_now()}, {"gda", b.gda}, {"commit", b.commit},
+          {"devices", report.devices}, {"made", utc_now_iso()}, {"gda", b.gda}, {"commit", b.commit},
           {"libtorch", b.libtorch}};
 }
 
