@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -38,6 +39,12 @@ std::string value_for_message(const Value& v) {
 }  // namespace
 
 std::string ParamSpec::range_text() const {
+  if (list) {
+    std::string s = "an array";
+    if (!choices.empty()) s += " of";
+    for (auto& c : choices) s += " \"" + c + "\"";
+    return s;
+  }
   if (!choices.empty()) {
     std::string s = "one of";
     for (auto& c : choices) s += " \"" + c + "\"";
@@ -53,6 +60,17 @@ std::string ParamSpec::check(const Value& v) const {
   if (v.index() != default_value.index())
     return fmt::format("must be a {} (got {} {})", value_type_name(default_value),
                        value_type_name(v), value_for_message(v));
+  if (list) {
+    const auto items = list_items(std::get<std::string>(v));
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].empty()) return fmt::format("must not hold an empty item (got {})", value_for_message(v));
+      if (std::find(items.begin(), items.begin() + i, items[i]) != items.begin() + i)
+        return fmt::format("names \"{}\" twice", items[i]);
+      if (!choices.empty() && std::find(choices.begin(), choices.end(), items[i]) == choices.end())
+        return fmt::format("must be {} (got \"{}\")", range_text(), items[i]);
+    }
+    return "";
+  }
   if (!choices.empty()) {
     const auto& s = std::get<std::string>(v);
     for (auto& c : choices)
@@ -102,6 +120,26 @@ ParamSpec text(std::string name, std::string def, std::string doc,
   ParamSpec s{std::move(name), std::move(def), std::move(doc)};
   s.choices = std::move(choices);
   return s;
+}
+
+ParamSpec text_list(std::string name, std::string def, std::string doc, std::vector<std::string> choices) {
+  ParamSpec s = text(std::move(name), std::move(def), std::move(doc), std::move(choices));
+  s.list = true;
+  return s;
+}
+
+std::vector<std::string> list_items(const std::string& joined) {
+  std::vector<std::string> items;
+  if (joined.empty()) return items;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = joined.find(',', start);
+    std::string item = joined.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+    items.push_back(first == std::string::npos ? "" : item.substr(first, last - first + 1));
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
 }
 
 const Value& Params::value(const std::string& key) const {

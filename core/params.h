@@ -25,6 +25,9 @@ struct ParamSpec {
   std::optional<double> min, max;  // numeric bounds
   bool min_exclusive = false, max_exclusive = false;
   std::vector<std::string> choices;  // allowed strings; empty = any
+  /// A list of strings: given as a TOML array (or one comma-separated string) and stored
+  /// comma-joined, each item checked against `choices`.
+  bool list = false;
 
   /// "" when v is acceptable, else what is wrong, e.g. "must be > 0 (got -0.1)".
   std::string check(const Value& v) const;
@@ -42,6 +45,11 @@ ParamSpec integer(std::string name, std::int64_t def, std::string doc,
 ParamSpec flag(std::string name, bool def, std::string doc);
 ParamSpec text(std::string name, std::string def, std::string doc,
                std::vector<std::string> choices = {});
+
+/// A list key (ParamSpec::list); `def` is comma-joined ("train,target").
+ParamSpec text_list(std::string name, std::string def, std::string doc, std::vector<std::string> choices = {});
+/// The items of a list key's stored value ("a,b" → {"a", "b"}; "" → {}).
+std::vector<std::string> list_items(const std::string& joined);
 
 using ParamSpecs = std::vector<ParamSpec>;
 

@@ -65,6 +65,21 @@ std::optional<Value> to_value(const toml::node& n) {
   return std::nullopt;
 }
 
+/// A list key's array, comma-joined (ParamSpec::list); integers are written out, so that
+/// analysis.stages = [1, 5] reads as "1,5". nullopt for an item of another type or a comma.
+std::optional<Value> list_value(const toml::array& a) {
+  std::string joined;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    std::string item;
+    if (auto s = a[i].value_exact<std::string>()) item = *s;
+    else if (auto n = a[i].value_exact<std::int64_t>()) item = std::to_string(*n);
+    else return std::nullopt;
+    if (item.find(',') != std::string::npos) return std::nullopt;
+    joined += (i ? "," : "") + item;
+  }
+  return Value(joined);
+}
+
 std::string dotted(const std::string& section, const std::string& key) {
   return section.empty() ? key : section + "." + key;
 }
@@ -156,10 +171,13 @@ class Validator {
   /// The node's value as its spec's type, checked against the spec; nullopt after reporting
   /// what is wrong.
   std::optional<Value> checked_value(const ParamSpec& spec, const toml::node& node, const std::string& full) {
-    auto v = to_value(node);
+    auto v = spec.list && node.is_array() ? list_value(*node.as_array()) : to_value(node);
     if (!v) {
-      error(origin(full, node), fmt::format("{} must be a {} (got a {})", full, value_type_name(spec.default_value),
-                                            toml_type_name(node)));
+      error(origin(full, node),
+            spec.list ? fmt::format("{} must be an array of names or numbers without commas, e.g. {} = [\"{}\"]", full,
+                                    full.substr(full.rfind('.') + 1), std::get<std::string>(spec.default_value))
+                      : fmt::format("{} must be a {} (got a {})", full, value_type_name(spec.default_value),
+                                    toml_type_name(node)));
       return std::nullopt;
     }
     // An integer where a float is expected is fine (rho = 1).

@@ -19,11 +19,20 @@ std::string escape(const std::string& text) {
   return out;
 }
 
+/// A default as the user writes it: a list key's as a TOML array.
+std::string default_text(const ParamSpec& k) {
+  if (!k.list) return value_to_string(k.default_value);
+  const auto items = list_items(std::get<std::string>(k.default_value));
+  std::string s;
+  for (const auto& item : items) s += (s.empty() ? "\"" : ", \"") + item + "\"";
+  return items.size() == 1 ? s : "[" + s + "]";  // one item reads as the string it may be given as
+}
+
 std::string key_table(const ParamSpecs& keys) {
   std::string s = "| key | default | allowed | meaning |\n| --- | --- | --- | --- |\n";
   for (const auto& k : keys)
-    s += fmt::format("| `{}` | `{}` | {} | {} |\n", k.name, escape(value_to_string(k.default_value)),
-                     escape(k.range_text()), escape(k.doc));
+    s += fmt::format("| `{}` | `{}` | {} | {} |\n", k.name, escape(default_text(k)), escape(k.range_text()),
+                     escape(k.doc));
   return s;
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/device.h"
 #include "datasets/dataset.h"
+#include "stages/analysis/analysis.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"
@@ -138,6 +139,15 @@ SectionSchema evaluation_section() {
           ""};
 }
 
+SectionSchema analysis_section() {
+  SectionSchema s{"analysis",
+                  "measurements of the stages' models beside evaluation: sharpness and representation similarity "
+                  "(docs/ANALYSIS.md); off unless stages names some",
+                  analysis_keys(), ""};
+  s.rules = analysis_rules();
+  return s;
+}
+
 SectionSchema output_section() {
   SectionSchema s{"output", "where results go",
                   {text("dir", "runs", "parent directory of run directories (relative to the working directory)"),
@@ -161,7 +171,7 @@ SectionSchema model_section() {
 /// The sections in the order docs/CONFIG.md lists them.
 std::vector<SectionSchema> make_schema() {
   return {top_level_section(), data_section(),      shift_section(),      model_section(), source_section(),
-          adaptation_section(), optimizer_section(), evaluation_section(), output_section()};
+          adaptation_section(), optimizer_section(), evaluation_section(), analysis_section(), output_section()};
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -28,6 +29,7 @@
 #include "core/stopwatch.h"
 #include "core/threads.h"
 #include "pipeline/source_model.h"
+#include "stages/analysis/analysis.h"
 #include "stages/eval/evaluator.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"
@@ -36,10 +38,24 @@
 namespace gda {
 namespace {
 
-/// The model after a stage, frozen for evaluation, with the stage's training facts.
+/// The model after a stage, frozen for evaluation, with the stage's training facts; when
+/// [analysis] selects the stage, what its measurements compare it with.
 struct Snapshot {
   ModelPtr model;
   StageRecord record;
+  bool analysed = false;
+  ModelPtr teacher, source;  ///< the stage's teacher (the previous stage's model) and the source model
+  /// Held while [analysis] measures: it moves the model's weights, and the stages after
+  /// read this model as their teacher or source (analyse() locks all three).
+  std::shared_ptr<std::mutex> in_use = std::make_shared<std::mutex>();
+  std::shared_ptr<std::mutex> teacher_in_use, source_in_use;
+  AnalysisDomain trained;    ///< fixed inputs of the domain it trained on (none in feature space)
+};
+
+/// What the adapt node knows about a stage beside its model and record.
+struct StageFacts {
+  const Domain* trained_on = nullptr;  ///< its domain (null for a feature-space stage)
+  bool last = false;                   ///< the last stage of the path
 };
 
 /// What is measured after every stage ([evaluation]).
@@ -68,8 +84,12 @@ struct RunState {
   ModelPtr model;
   StageSettings source_settings, stage_settings;
   EvaluationSettings evaluation;
+  AnalysisSettings analysis;
+  std::vector<AnalysisDomain> analysis_inputs;  ///< fixed source and target inputs, drawn once
+  std::mutex analysis_mutex;
+  std::vector<std::string> analysis_problems;   ///< measurements that failed (logged at the end)
 
-  std::atomic<double> eval_seconds{0};
+  std::atomic<double> eval_seconds{0}, analysis_seconds{0};
   double data_seconds = 0, source_seconds = 0, adaptation_seconds = 0;
 
   /// The first failure of the adaptation node, if any.
@@ -172,6 +192,25 @@ void read_settings(RunState& s) {
   s.stage_settings.inference_batch = s.source_settings.inference_batch = eval.integer("batch_size");
   s.evaluation.all_domains = eval.text("domains") == "all";
   s.evaluation.batch_size = eval.integer("batch_size");
+  s.analysis = AnalysisSettings::from(s.config.section("analysis"));
+}
+
+/// `samples` rows of domain d (all when it has fewer), chosen by a stream of their own so
+/// that the analysis draws nothing from the run's other streams.
+AnalysisDomain analysis_rows(const RunState& s, const std::string& role, const Domain& d, bool labelled,
+                             const std::string& purpose) {
+  Rng rng(derive_seed(s.seed, "analysis/samples/" + purpose));
+  auto order = permutation(d.size(), rng);
+  order.resize(std::size_t(std::min<std::int64_t>(d.size(), s.analysis.samples)));
+  const auto rows = torch::tensor(order, torch::kInt64).to(d.x.device());
+  return {role, d.x.index_select(0, rows), labelled ? d.y.index_select(0, rows) : torch::Tensor()};
+}
+
+/// The fixed source and target inputs of [analysis], the same at every stage.
+void choose_analysis_inputs(RunState& s) {
+  if (!s.analysis.on()) return;
+  s.analysis_inputs = {analysis_rows(s, "source", s.domains.front(), true, "source"),
+                       analysis_rows(s, "target", s.domains.back(), true, "target")};
 }
 
 /// Threads and seeds, then the data cut into source, pool and target, the generator's
@@ -210,7 +249,14 @@ StageRecord source_stage(RunState& s) {
   return r0;
 }
 
-using Emit = std::function<void(const ModelPtr&, StageRecord)>;
+using Emit = std::function<void(const ModelPtr&, StageRecord, const StageFacts&)>;
+
+/// The stages of the path after the source: 0 for a zero-shot plan of the source and the
+/// target alone, unless the generator makes domains of its own in between (ot_path).
+std::size_t path_length(const RunState& s) {
+  const bool zero_shot = s.domains.size() <= 2 && !s.generator->makes_segments();
+  return zero_shot ? 0 : s.domains.size() - 1;
+}
 
 /// Stages 1…: self-training through the path, each stage's model handed to `emit`.
 void adapt_along_path(RunState& s, const Emit& emit) {
@@ -219,15 +265,12 @@ void adapt_along_path(RunState& s, const Emit& emit) {
   Rng rng(derive_seed(s.seed, "train/adapt"));
   torch::manual_seed(derive_seed(s.seed, "torch/adapt"));
   const auto t0 = Clock::now();
-  // A plan of the source and the target alone is zero-shot (T = 0): the source model is
-  // the result, unless the generator makes domains of its own in between (ot_path).
-  const bool zero_shot = s.domains.size() <= 2 && !s.generator->makes_segments();
-  const std::size_t stages = zero_shot ? 1 : s.domains.size();
+  const std::size_t stages = path_length(s) + 1;
   auto teacher = s.model;
   int stage = 0;
-  const Emit numbered = [&](const ModelPtr& m, StageRecord r) {
+  const Emit numbered = [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
     r.stage = ++stage;
-    emit(m, std::move(r));
+    emit(m, std::move(r), facts);
   };
   for (std::size_t k = 1; k < stages; ++k) {
     // Isolated: while the generator's parallel loops run, this thread must not pick up an
@@ -237,15 +280,22 @@ void adapt_along_path(RunState& s, const Emit& emit) {
       segment = s.generator->segment(*teacher, s.domains[k - 1], s.domains[k], s.stage_settings.inference_batch,
                                      derive_seed(s.seed, "shift/segment" + std::to_string(k)));
     });
+    const bool last_segment = k + 1 == stages;
     if (segment) {
       for (auto& d : segment->domains) d = d.to(s.device);  // a plugin's may come on the CPU
-      teacher = self_train_segment(*segment, teacher, s.model, s.stage_settings, rng, numbered);
+      std::size_t j = 0;
+      teacher = self_train_segment(*segment, teacher, s.model, s.stage_settings, rng,
+                                   [&](const ModelPtr& m, StageRecord r) {
+                                     const std::size_t at = j++;
+                                     const Domain* d = segment->features ? nullptr : &segment->domains[at];
+                                     numbered(m, std::move(r), {d, last_segment && j == segment->domains.size()});
+                                   });
       continue;
     }
     StageRecord r;
     const torch::Tensor next_x = k + 1 < stages ? s.domains[k + 1].x : torch::Tensor();
     teacher = self_train(*teacher, *s.model, s.domains[k], next_x, s.stage_settings, rng, r);
-    numbered(teacher, std::move(r));
+    numbered(teacher, std::move(r), {&s.domains[k], last_segment});
   }
   s.adaptation_seconds = seconds_since(t0);
 }
@@ -258,13 +308,42 @@ void adapt(RunState& s, const Emit& emit) {
   try {
     StageRecord r0 = source_stage(s);
     if (s.options.source_only) return;
-    emit(s.model, std::move(r0));
+    emit(s.model, std::move(r0), {&s.domains.front(), path_length(s) == 0});
     adapt_along_path(s, emit);
   } catch (const NumericError& e) {
     s.fail("failed", e.what());
   } catch (const UserError& e) {
     s.fail("error", e.what());
   }
+}
+
+/// [analysis] of a snapshot the settings select, into its record. A measurement that fails
+/// (LibTorch refusing a double backward, say) loses that stage's measurements only; the
+/// run's log names it at the end.
+void analyse(RunState& s, Snapshot& snapshot) {
+  const auto t0 = Clock::now();
+  std::vector<AnalysisDomain> inputs;
+  if (snapshot.trained.x.defined()) inputs.push_back(snapshot.trained);
+  inputs.insert(inputs.end(), s.analysis_inputs.begin(), s.analysis_inputs.end());
+  const int stage = snapshot.record.stage;
+  // In address order, each once (stage 1's teacher is the source), so that no two
+  // analyses can wait for each other.
+  std::vector<std::mutex*> locks;
+  for (const auto& m : {snapshot.in_use, snapshot.teacher_in_use, snapshot.source_in_use})
+    if (m && std::find(locks.begin(), locks.end(), m.get()) == locks.end()) locks.push_back(m.get());
+  std::sort(locks.begin(), locks.end());
+  std::vector<std::unique_lock<std::mutex>> held;
+  for (auto* m : locks) held.emplace_back(*m);
+  try {
+    snapshot.record.analysis =
+        analyse_stage(s.analysis, {snapshot.model, snapshot.teacher, snapshot.source}, inputs,
+                      s.evaluation.batch_size, derive_seed(s.seed, "analysis/stage" + std::to_string(stage)));
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(s.analysis_mutex);
+    s.analysis_problems.push_back(fmt::format("stage {}: {}", stage, e.what()));
+  }
+  snapshot.record.analysis_seconds = seconds_since(t0);
+  s.analysis_seconds = s.analysis_seconds + snapshot.record.analysis_seconds;
 }
 
 /// The evaluate node: accuracy of a frozen snapshot on every domain, or on the target
@@ -281,6 +360,7 @@ StageRecord evaluate(RunState& s, Snapshot snapshot) {
   }
   snapshot.record.eval_seconds = seconds_since(t0);
   s.eval_seconds = s.eval_seconds + snapshot.record.eval_seconds;
+  if (snapshot.analysed) analyse(s, snapshot);
   return snapshot.record;
 }
 
@@ -298,15 +378,34 @@ void run_graph(RunState& s) {
     if (++arrived < s.jobs.size()) return;
     // Made on the CPU (OpenCV, the OT solvers); uploaded once, here, for every stage to use.
     for (auto& d : s.domains) d = d.to(s.device);
+    choose_analysis_inputs(s);
     s.data_seconds = seconds_since(s.start);
     std::get<0>(out).try_put(flow::continue_msg());
   });
   using Adapt = flow::multifunction_node<flow::continue_msg, std::tuple<Snapshot>>;
+  // The frozen models of the stage before and of stage 0 with their locks, for [analysis].
+  ModelPtr previous, source;
+  std::shared_ptr<std::mutex> previous_in_use, source_in_use;
   Adapt adapt_stages(g, flow::serial, [&](flow::continue_msg, Adapt::output_ports_type& out) {
-    adapt(s, [&](const ModelPtr& m, StageRecord r) {
+    adapt(s, [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
       auto frozen = m->clone_model();
       frozen->eval();
-      std::get<0>(out).try_put(Snapshot{frozen, std::move(r)});
+      Snapshot snapshot{frozen, std::move(r)};
+      if (!source) source = frozen, source_in_use = snapshot.in_use;
+      if (s.analysis.selects(snapshot.record.stage, facts.last)) {
+        snapshot.analysed = true;
+        snapshot.teacher = previous;
+        snapshot.teacher_in_use = previous_in_use;
+        snapshot.source = source;
+        snapshot.source_in_use = source_in_use;
+        if (facts.trained_on) {
+          const int k = snapshot.record.stage;
+          snapshot.trained = analysis_rows(s, "train", *facts.trained_on, k == 0, "stage" + std::to_string(k));
+        }
+      }
+      previous = frozen;
+      previous_in_use = snapshot.in_use;
+      std::get<0>(out).try_put(std::move(snapshot));
     });
   });
   flow::function_node<Snapshot, StageRecord> evaluate_stage(
@@ -333,6 +432,7 @@ void finish_run(RunState& s) {
   summary.seconds.source = s.source_seconds;
   summary.seconds.adaptation = s.adaptation_seconds;
   summary.seconds.evaluation = s.eval_seconds;
+  summary.seconds.analysis = s.analysis_seconds;
   summary.seconds.total = seconds_since(s.start);
   if (!stages.empty()) {
     summary.zero_shot_target_accuracy = stages.front().target_accuracy();
@@ -355,6 +455,9 @@ void finish_run(RunState& s) {
                         summary.seconds.data, summary.seconds.source, summary.seconds.adaptation,
                         summary.seconds.evaluation));
   if (!s.failure.empty()) s.rec.log("run failed: " + s.failure);
+  if (s.analysis.on())
+    s.rec.log(fmt::format("analysis: {:.1f} s beside evaluation ([analysis], docs/ANALYSIS.md)", summary.seconds.analysis));
+  for (const auto& problem : s.analysis_problems) s.rec.log("analysis failed at " + problem);
   s.rec.log("results: " + s.rec.dir() + "/table.md");
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,37 @@ json optional_json(const std::optional<T>& v) {
 }
 
 std::string percent(std::optional<double> v) { return v ? fmt::format("{:.1f}", 100 * *v) : "-"; }
+
+/// The [analysis] measurements as a second table: a row per measured stage and domain, a
+/// column per measurement ("" when there are none).
+std::string analysis_markdown(const std::vector<StageRecord>& stages) {
+  std::vector<std::string> names;
+  for (const auto& r : stages)
+    for (const auto& m : r.analysis)
+      if (std::find(names.begin(), names.end(), m.name) == names.end()) names.push_back(m.name);
+  if (names.empty()) return "";
+  std::string md = "\n### Analysis (docs/ANALYSIS.md)\n\n| stage | domain |";
+  for (const auto& n : names) md += " " + n + " |";
+  md += "\n|---|---|";
+  for (std::size_t i = 0; i < names.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& r : stages) {
+    std::vector<std::string> domains;
+    for (const auto& m : r.analysis)
+      if (std::find(domains.begin(), domains.end(), m.domain) == domains.end()) domains.push_back(m.domain);
+    for (const auto& d : domains) {
+      md += fmt::format("| {} | {} |", r.stage, d);
+      for (const auto& n : names) {
+        std::string cell = " - |";
+        for (const auto& m : r.analysis)
+          if (m.domain == d && m.name == n) cell = fmt::format(" {:.4g} |", m.value);
+        md += cell;
+      }
+      md += "\n";
+    }
+  }
+  return md;
+}
 
 }  // namespace
 
@@ -80,6 +112,12 @@ std::string stage_json_line(const StageRecord& r) {
                {"eval_seconds", r.eval_seconds},
                {"passes", passes_json(r.passes)},
                {"accuracy", acc}};
+  if (!r.analysis.empty()) {
+    json analysis = json::object();
+    for (const auto& m : r.analysis) analysis[m.domain][m.name] = m.value;
+    line["analysis"] = analysis;
+    line["analysis_seconds"] = r.analysis_seconds;
+  }
   return line.dump();
 }
 
@@ -103,6 +141,11 @@ StageRecord stage_from_json_line(const std::string& text) {
   r.passes.backward_samples = p.at("backward_samples").get<std::int64_t>();
   // Accuracies are stored by domain name; path order is the caller's (the run re-evaluates).
   for (const auto& [domain, acc] : j.at("accuracy").items()) r.accuracies.push_back({domain, 0.0, acc.get<double>()});
+  if (const auto a = j.find("analysis"); a != j.end()) {
+    for (const auto& [domain, values] : a->items())
+      for (const auto& [name, v] : values.items()) r.analysis.push_back({domain, name, v.get<double>()});
+    r.analysis_seconds = j.value("analysis_seconds", 0.0);
+  }
   return r;
 }
 
@@ -133,6 +176,7 @@ std::string RunRecorder::markdown(const RunSummary* s) const {
     for (const auto& d : domains) md += " " + percent(r.accuracy_of(d)) + " |";
     md += fmt::format(" {:.1f} |\n", r.train_seconds);
   }
+  md += analysis_markdown(stages_);
   if (s) {
     md += fmt::format(
         "\nstatus: {}{}\n\nzero-shot target accuracy: {} %  \nfinal target accuracy: {} %  \n"
@@ -162,7 +206,7 @@ void RunRecorder::finish(const RunSummary& s) {
             {"final_target_accuracy", optional_json(s.final_target_accuracy)},
             {"seconds",
              {{"data", s.seconds.data}, {"source", s.seconds.source}, {"adaptation", s.seconds.adaptation},
-              {"evaluation", s.seconds.evaluation}, {"total", s.seconds.total}}},
+              {"evaluation", s.seconds.evaluation}, {"analysis", s.seconds.analysis}, {"total", s.seconds.total}}},
             {"passes", passes_json(s.passes)},
             {"stages", stages_.size()}};
   atomic_write(dir_ + "/summary.json", j.dump(2) + "\n");

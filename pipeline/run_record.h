@@ -12,7 +12,7 @@
 namespace gda {
 
 struct Timings {
-  double data = 0, source = 0, adaptation = 0, evaluation = 0, total = 0;
+  double data = 0, source = 0, adaptation = 0, evaluation = 0, analysis = 0, total = 0;
 };
 
 struct RunSummary {

@@ -21,6 +21,7 @@
 #include "pipeline/run.h"
 #include "pipeline/source_model.h"
 #include "pipeline/sweep/slurm.h"
+#include "stages/analysis/analysis.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
 #include "tests/helpers.h"
@@ -149,6 +150,43 @@ TEST(CudaRun, ATinyRunOnTheGpuGivesTheSameNumbersTwice) {
   }
   EXPECT_FALSE(numbers[0].empty());
   EXPECT_EQ(numbers[0], numbers[1]);
+}
+
+TEST(CudaAnalysis, MeasurementsOnTheGpuMatchTheCpusAndLeaveTheRunUnchanged) {
+  SKIP_WITHOUT_CUDA();
+  // The same model and inputs measured on both devices: the random draws come from CPU
+  // generators on both, so only rounding differs.
+  torch::manual_seed(0);
+  const Config c = parse_config(tiny_config(2) + "\n[analysis]\nstages = \"all\"\nsharpness = [\"worst_case\", "
+                                "\"adaptive_worst_case\", \"average_case\", \"lambda_max\", \"trace\"]\n"
+                                "similarity = [\"linear_cka\", \"rbf_cka\"]\n", "tiny");
+  const AnalysisSettings settings = AnalysisSettings::from(c.section("analysis"));
+  auto cpu = make_model("cnn", c.section("model"), InputShape{{1, 10, 10}, 3});
+  auto gpu = cpu->clone_model();
+  gpu->to(torch::kCUDA);
+  const auto x = torch::rand({64, 1, 10, 10}), y = torch::randint(0, 3, {64});
+  auto measure = [&](const ModelPtr& m, c10::Device d) {
+    return analyse_stage(settings, {m, m, m}, {{"target", x.to(d), y.to(d)}}, 32, 5);
+  };
+  const auto on_cpu = measure(cpu, torch::kCPU), on_gpu = measure(gpu, torch::kCUDA);
+  ASSERT_EQ(on_cpu.size(), on_gpu.size());
+  for (std::size_t i = 0; i < on_cpu.size(); ++i) {
+    EXPECT_EQ(on_cpu[i].name, on_gpu[i].name);
+    const double tolerance = on_cpu[i].name == "lambda_max_iterations" ? 1.0 : 1e-2 * std::abs(on_cpu[i].value) + 1e-5;
+    EXPECT_NEAR(on_gpu[i].value, on_cpu[i].value, tolerance) << on_cpu[i].name;
+  }
+  const auto again = measure(gpu, torch::kCUDA);
+  for (std::size_t i = 0; i < on_gpu.size(); ++i)
+    EXPECT_NEAR(again[i].value, on_gpu[i].value, 1e-7 * std::abs(on_gpu[i].value)) << on_gpu[i].name;
+  // A run on the GPU measures beside evaluation and keeps its accuracies bit for bit.
+  const std::string dir = temp_dir("cuda_analysis");
+  const auto off = run_experiment(parse_config("device = \"cuda\"\n" + tiny_config(2), "tiny"), {dir + "/off", nullptr});
+  const auto on = run_experiment(parse_config("device = \"cuda\"\n" + tiny_config(2) + "\n[analysis]\nstages = \"all\"\n"
+                                              "samples = 32\n", "tiny"), {dir + "/on", nullptr});
+  ASSERT_EQ(on.status, "ok") << on.error;
+  EXPECT_EQ(*on.final_target_accuracy, *off.final_target_accuracy);
+  EXPECT_GT(on.seconds.analysis, 0.0);
+  EXPECT_NE(read_text(dir + "/on/stages.jsonl").find("\"lambda_max\""), std::string::npos);
 }
 
 /// The largest difference between two models' parameters and buffers.

@@ -267,6 +267,70 @@ TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
   EXPECT_FALSE(report_json["context"]["libtorch"].get<std::string>().empty());
 }
 
+TEST(SweepReport, PairedBootstrapIntervalAgainstItsExactDistribution) {
+  // Two differences {0, 1}: a resample's mean is 0, 0.5 or 1 with probabilities ¼, ½, ¼, so
+  // the 2.5th percentile is 0 and the 97.5th is 1.
+  const MeanCi two = MeanCi::bootstrap({0, 1}, 42);
+  EXPECT_DOUBLE_EQ(*two.mean, 0.5);
+  EXPECT_DOUBLE_EQ(*two.low, 0.0);
+  EXPECT_DOUBLE_EQ(*two.high, 1.0);
+  const MeanCi same = MeanCi::bootstrap({0.02, 0.02, 0.02}, 1);  // no spread, no width
+  EXPECT_DOUBLE_EQ(*same.low, 0.02);
+  EXPECT_DOUBLE_EQ(*same.high, 0.02);
+  EXPECT_FALSE(MeanCi::bootstrap({0.3}, 1).low.has_value());  // one seed: no interval
+  // Three seeds {1, 2, 6}: 27 equally likely resamples; the smallest mean (1) has probability
+  // 1/27 > 2.5 %, so the lower bound is 1, and likewise the upper bound is 6.
+  const MeanCi three = MeanCi::bootstrap({1, 2, 6}, 7);
+  EXPECT_DOUBLE_EQ(*three.low, 1.0);
+  EXPECT_DOUBLE_EQ(*three.high, 6.0);
+}
+
+TEST(SweepReport, AnalysisIsAggregatedAndSharpnessIsRankedAgainstAccuracy) {
+  auto dir = temp_dir("report-analysis");
+  SweepPlan plan = hand_made_plan(dir, {"optimizer.name", "seed"});
+  // (last-stage target worst_case, final target accuracy) per run. Ranks of x: 0.1→1 … 0.6→6;
+  // of y: 0.57→1, 0.58→2, 0.60→3, 0.62→4, 0.70→5, 0.72→6. Rank differences 2, 0, 4, −3, −5, 2:
+  // Σd² = 58, so Spearman's ρ = 1 − 6·58/(6·35) = −0.657.
+  const std::vector<std::pair<double, double>> adam = {{0.5, 0.60}, {0.4, 0.62}, {0.6, 0.58}},
+                                               sam = {{0.2, 0.70}, {0.1, 0.72}, {0.3, 0.57}};
+  for (const auto& [name, runs] : {std::pair{std::string("adam"), adam}, std::pair{std::string("sam"), sam}})
+    for (std::size_t seed = 0; seed < 3; ++seed) {
+      const std::string hash =
+          add_job(plan, name + std::to_string(seed), {{"optimizer.name", "\"" + name + "\""}, {"seed", std::to_string(seed)}});
+      write_run(dir, hash, runs[seed].second, {0.3, runs[seed].second}, 10);
+      // Stage 1 measured (the last), stage 0 not.
+      atomic_write(dir + "/runs/" + hash + "/stages.jsonl",
+                   fmt::format(R"({{"stage": 0, "accuracy": {{"target": 0.3}}}})"
+                               "\n"
+                               R"({{"stage": 1, "accuracy": {{"target": {}}}, "analysis": {{"target": {{"worst_case": {}, "linear_cka_features_source": {}}}}}}})"
+                               "\n",
+                               runs[seed].second, runs[seed].first, 0.9 - 0.1 * double(seed)));
+    }
+  atomic_write(dir + "/plan.json", plan.to_json());
+  const SweepReport r = collect_report(dir);
+  ASSERT_EQ(r.groups.size(), 2u);
+  const auto& cka = r.groups[0].stage_analysis.at("target/linear_cka_features_source");
+  ASSERT_EQ(cka.size(), 2u);
+  EXPECT_FALSE(cka[0].mean.has_value());           // stage 0 was not measured
+  EXPECT_NEAR(*cka[1].mean, 0.8, 1e-12);           // 0.9, 0.8, 0.7
+  EXPECT_NEAR(*cka[1].std, 0.1, 1e-12);
+  ASSERT_EQ(r.sharpness_vs_accuracy.size(), 1u);  // worst_case alone was measured
+  const auto& m = r.sharpness_vs_accuracy.front();
+  EXPECT_EQ(m.measurement, "target/worst_case");
+  ASSERT_TRUE(m.over_runs);
+  EXPECT_NEAR(m.over_runs->rho, 1 - 6.0 * 58 / 210, 1e-12);
+  EXPECT_EQ(m.over_runs->n, 6u);
+  EXPECT_FALSE(m.over_groups);  // two groups are too few
+  const std::string md = write_report(dir, r);
+  EXPECT_NE(md.find("## Analysis"), std::string::npos) << md;
+  EXPECT_NE(md.find("| target/worst_case | 0.5 ± 0.1 | 0.2 ± 0.1 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| target/worst_case | -0.66 (p = "), std::string::npos) << md;
+  EXPECT_NE(read_text(dir + "/analysis_stages.csv").find("\"optimizer.name=sam\",1,target/worst_case,0.2,0.1,3"),
+            std::string::npos);
+  const auto j = nlohmann::json::parse(read_text(dir + "/report.json"));
+  EXPECT_NEAR(j["sharpness_vs_accuracy"][0]["over_runs"]["rho"].get<double>(), 1 - 6.0 * 58 / 210, 1e-12);
+}
+
 // The paired 95 % interval, against numbers worked by hand: differences {1, 2, 3, 6} have
 // mean 3 and sample std √(14/3) = 2.16025; t(0.975, 3) = 3.182, so the half-width is
 // 3.182 · 2.16025 / 2 = 3.43696 and the interval [−0.43696, 6.43696], which holds 0.
@@ -333,6 +397,11 @@ TEST(SweepPlan, CompareNamesTheAxisAndBaselineOrDefaultsToTheFirstOptimizer) {
   EXPECT_NE(message("[compare]\nbaseline = \"adam\"\n").find("compare.baseline = \"adam\" is not a value of "
                                                             "optimizer.name"), std::string::npos);
   EXPECT_NE(message("[compare]\nbasline = \"sgd\"\n").find("compare.basline: unknown key"), std::string::npos);
+  // The interval: Student's t unless the sweep file asks for the paired bootstrap.
+  EXPECT_EQ(plan.interval, "t");
+  plan = plan_sweep(sweep_folder("compare-boot", grid + "[compare]\ninterval = \"bootstrap\"\n") + "/sweep.toml", 1);
+  EXPECT_EQ(SweepPlan::from_json(plan.to_json(), "plan.json").interval, "bootstrap");
+  EXPECT_NE(message("[compare]\ninterval = \"wald\"\n").find("compare.interval must be \"t\""), std::string::npos);
 }
 
 // A result folder damaged by hand or by a disk, and [[points]] that leave a swept key (here

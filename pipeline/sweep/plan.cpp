@@ -26,9 +26,11 @@ std::string hash_text(const std::string& text) { return fmt::format("{:016x}", f
 /// Keys that do not change which experiment a run is, left out of its hash: the device it
 /// runs on (summary.json records it; a sweep resumed on another machine keeps its finished
 /// runs), and deterministic and tf32 at their defaults (so hashes from before the keys
-/// existed hold).
+/// existed hold), and [analysis] while it is off (the same reason; once on, its
+/// measurements are part of what a run gives).
 bool outside_identity(const std::string& path, const Config& c) {
   const Params& top = c.section("");
+  if (path.rfind("analysis.", 0) == 0) return c.section("analysis").text("stages") == "none";
   return path == "device" || (path == "deterministic" && top.flag("deterministic")) ||
          (path == "tf32" && !top.flag("tf32"));
 }
@@ -312,10 +314,17 @@ void read_compare(const toml::table& root, const std::string& sweep_file, const 
   std::string axis;
   if (compare) {
     for (const auto& [k, v] : *compare)
-      if (k != "axis" && k != "baseline")
-        throw UserError(fmt::format("{}: unknown key (compare has axis and baseline)",
+      if (k != "axis" && k != "baseline" && k != "interval")
+        throw UserError(fmt::format("{}: unknown key (compare has axis, baseline and interval)",
                                     where(v, sweep_file, "compare." + std::string(k.str()))));
     if (auto a = (*compare)["axis"].value<std::string>()) axis = *a;
+    if (const toml::node* i = compare->get("interval")) {
+      const auto text = i->value<std::string>();
+      if (!text || (*text != "t" && *text != "bootstrap"))
+        throw UserError(where(*i, sweep_file, "compare.interval") +
+                        " must be \"t\" (Student's t, the default) or \"bootstrap\" (paired percentile bootstrap)");
+      plan.interval = *text;
+    }
   }
   const bool swept = std::find(plan.axes.begin(), plan.axes.end(), axis) != plan.axes.end();
   if (!axis.empty() && (!swept || axis == "seed"))
@@ -361,7 +370,8 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job) {
 
 std::string SweepPlan::to_json() const {
   json j = {{"sweep_file", sweep_file}, {"base_config", base_config}, {"threads_per_job", threads_per_job},
-            {"axes", axes}, {"compare_axis", compare_axis}, {"baseline", baseline}, {"jobs", json::array()}};
+            {"axes", axes}, {"compare_axis", compare_axis}, {"baseline", baseline}, {"interval", interval},
+            {"jobs", json::array()}};
   for (const auto& job : jobs)
     j["jobs"].push_back({{"index", job.index},
                          {"kind", job.kind == SweepJob::Kind::source ? "source" : "run"},
@@ -385,6 +395,7 @@ SweepPlan SweepPlan::from_json(const std::string& text, const std::string& name)
     plan.axes = j.at("axes").get<std::vector<std::string>>();
     plan.compare_axis = j.value("compare_axis", "");
     plan.baseline = j.value("baseline", "");
+    plan.interval = j.value("interval", "t");
     for (const auto& e : j.at("jobs")) {
       SweepJob job;
       job.index = e.at("index").get<int>();

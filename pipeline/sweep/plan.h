@@ -40,6 +40,9 @@ struct SweepPlan {
   /// seeds. Default: optimizer.name when it is swept (else the first swept key but seed),
   /// and its first value. Empty when nothing but the seed is swept.
   std::string compare_axis, baseline;
+  /// The interval of those differences: "t" (Student's t, the default) or "bootstrap" (the
+  /// paired percentile bootstrap; [compare] interval).
+  std::string interval = "t";
 
   int count(SweepJob::Kind k) const;
   std::string to_json() const;

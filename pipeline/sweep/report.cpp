@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
 #include "core/hash.h"
+#include "core/random.h"
 #include "core/stopwatch.h"
 #include "core/process.h"
 #include "pipeline/run_record.h"
@@ -58,14 +60,18 @@ void read_finished_run(const std::string& run_dir, RunResult& r) {
   int number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
-    std::map<std::string, double> acc;
+    std::map<std::string, double> acc, analysis;
     try {
       const json stage = json::parse(line);  // named: items() of a temporary would dangle
       for (const auto& [d, a] : stage.at("accuracy").items()) acc[d] = a.get<double>();
+      if (const auto a = stage.find("analysis"); a != stage.end())
+        for (const auto& [d, values] : a->items())
+          for (const auto& [name, v] : values.items()) analysis[d + "/" + name] = v.get<double>();
     } catch (const json::exception& e) {
       throw std::runtime_error(fmt::format("{}/stages.jsonl:{}: {}", run_dir, number, e.what()));
     }
     r.stage_accuracy.push_back(std::move(acc));
+    r.stage_analysis.push_back(std::move(analysis));
   }
 }
 
@@ -305,6 +311,57 @@ void summarise(ResultGroup& g) {
   g.forward = MeanStd::of(forward);
   g.backward = MeanStd::of(backward);
   for (const auto& st : stage) g.stage_target.push_back(MeanStd::of(st));
+  // [analysis]: every measurement any run made, per stage, over the ok runs that made it.
+  std::map<std::string, std::vector<std::vector<double>>> measured;
+  for (const auto& r : g.runs) {
+    if (r.status != "ok") continue;
+    for (std::size_t k = 0; k < r.stage_analysis.size(); ++k)
+      for (const auto& [name, v] : r.stage_analysis[k]) {
+        auto& per_stage = measured[name];
+        if (per_stage.size() < r.stage_analysis.size()) per_stage.resize(r.stage_analysis.size());
+        per_stage[k].push_back(v);
+      }
+  }
+  for (const auto& [name, per_stage] : measured)
+    for (const auto& values : per_stage) g.stage_analysis[name].push_back(MeanStd::of(values));
+}
+
+/// The sharpness measurements of the target, in the order the report prefers them.
+const std::vector<std::string> kTargetSharpness = {"target/worst_case", "target/lambda_max",
+                                                   "target/adaptive_worst_case", "target/average_case",
+                                                   "target/trace"};
+
+/// A run's measurement at its last stage, if it made it there.
+std::optional<double> at_last_stage(const RunResult& r, const std::string& name) {
+  if (r.stage_analysis.empty()) return std::nullopt;
+  const auto& last = r.stage_analysis.back();
+  const auto it = last.find(name);
+  return it == last.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
+/// Spearman's ρ between each target sharpness at the last stage and the final target
+/// accuracy: over every ok run, and over the groups' means.
+void relate_sharpness_to_accuracy(SweepReport& report) {
+  for (const auto& name : kTargetSharpness) {
+    MeasurementVsAccuracy m{name, std::nullopt, std::nullopt};
+    std::vector<double> run_x, run_y, group_x, group_y;
+    for (const auto& g : report.groups) {
+      std::vector<double> xs;
+      for (const auto& r : g.runs) {
+        const auto x = at_last_stage(r, name);
+        if (r.status != "ok" || !x || !r.final_target) continue;
+        run_x.push_back(*x);
+        run_y.push_back(*r.final_target);
+        xs.push_back(*x);
+      }
+      const MeanStd mx = MeanStd::of(xs);
+      if (mx.mean && g.final_target.mean) group_x.push_back(*mx.mean), group_y.push_back(*g.final_target.mean);
+    }
+    if (run_x.empty()) continue;
+    m.over_runs = spearman(run_x, run_y);
+    m.over_groups = spearman(group_x, group_y);
+    report.sharpness_vs_accuracy.push_back(std::move(m));
+  }
 }
 
 }  // namespace
@@ -334,6 +391,25 @@ double t_quantile_975(std::size_t df) {
   if (df <= 30) return table[df - 1];
   const double z = 1.959964, v = double(df);
   return z + (z * z * z + z) / (4 * v) + (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v);
+}
+
+MeanCi MeanCi::bootstrap(const std::vector<double>& v, std::uint64_t seed, int resamples) {
+  MeanCi m;
+  const MeanStd s = MeanStd::of(v);
+  m.n = s.n;
+  m.mean = s.mean;
+  if (v.size() < 2 || resamples < 1) return m;
+  Rng rng(seed);
+  std::vector<double> means(std::size_t(resamples), 0.0);
+  for (auto& mean : means) {
+    // rng() % n, as permutation() draws: the same with any standard library (bias < n/2⁶⁴).
+    for (std::size_t i = 0; i < v.size(); ++i) mean += v[rng() % v.size()];
+    mean /= double(v.size());
+  }
+  std::sort(means.begin(), means.end());
+  m.low = means[std::size_t(std::floor(0.025 * resamples))];
+  m.high = means[std::size_t(std::ceil(0.975 * resamples)) - 1];
+  return m;
 }
 
 MeanCi MeanCi::of(const std::vector<double>& v) {
@@ -370,7 +446,9 @@ void compare_with_baseline(SweepReport& report) {
     for (const auto& r : g.runs)
       if (r.status == "ok" && r.final_target && base_by_seed.count(r.seed))
         differences.push_back(*r.final_target - base_by_seed.at(r.seed));
-    g.vs_baseline = MeanCi::of(differences);
+    g.vs_baseline = report.interval == "bootstrap"
+                        ? MeanCi::bootstrap(differences, derive_seed(0, "report/bootstrap/" + g.label))
+                        : MeanCi::of(differences);
   }
 }
 
@@ -385,6 +463,7 @@ SweepReport collect_report(const std::string& dir) {
   report.threads_per_job = plan.threads_per_job;
   report.compare_axis = plan.compare_axis;
   report.baseline = plan.baseline;
+  report.interval = plan.interval;
   for (const auto& a : plan.axes)
     if (a != "seed") report.axes.push_back(a);
   std::map<std::map<std::string, std::string>, std::size_t> index;
@@ -416,6 +495,7 @@ SweepReport collect_report(const std::string& dir) {
   }
   for (auto& g : report.groups) summarise(g);
   compare_with_baseline(report);
+  relate_sharpness_to_accuracy(report);
   return report;
 }
 
@@ -442,9 +522,12 @@ std::string difference_text(const std::optional<MeanCi>& d) {
 std::string difference_legend(const SweepReport& report) {
   if (report.compare_axis.empty()) return "";
   return fmt::format("\nΔ: final target accuracy minus that of {} = {} on the same seeds (so the same source "
-                     "models), mean over the seeds where both ended ok with its 95 % t-interval (n − 1 degrees of "
-                     "freedom); * where the interval excludes 0. Set by [compare] in the sweep file.\n",
-                     report.compare_axis, unquote(report.baseline));
+                     "models), mean over the seeds where both ended ok with its 95 % {}; * where the interval "
+                     "excludes 0. Set by [compare] in the sweep file.\n",
+                     report.compare_axis, unquote(report.baseline),
+                     report.interval == "bootstrap"
+                         ? "paired percentile-bootstrap interval (10,000 resamples of the seeds' differences)"
+                         : "t-interval (n − 1 degrees of freedom)");
 }
 
 /// Which plan the report is of and what made its runs and itself.
@@ -510,6 +593,144 @@ std::string markdown_stages(const SweepReport& report) {
   return md;
 }
 
+/// The measurement keys of the groups ("domain/name"), sorted, without the iteration counts.
+std::vector<std::string> measurement_names(const SweepReport& report) {
+  std::set<std::string> names;
+  for (const auto& g : report.groups)
+    for (const auto& [name, _] : g.stage_analysis)
+      if (name.find("_iterations") == std::string::npos) names.insert(name);
+  return {names.begin(), names.end()};
+}
+
+std::string correlation_text(const std::optional<RankCorrelation>& c) {
+  return c ? fmt::format("{:+.2f} (p = {:.2g}, n = {})", c->rho, c->p_value, c->n) : "- (fewer than 3, or constant)";
+}
+
+/// [analysis]: every measurement at each group's last stage (mean ± std over seeds), and
+/// Spearman's ρ of target sharpness against final target accuracy; "" without analysis.
+std::string markdown_analysis(const SweepReport& report) {
+  const auto names = measurement_names(report);
+  if (names.empty()) return "";
+  std::string md = "\n## Analysis (docs/ANALYSIS.md)\n\nAt each group's last stage, mean ± sample std over the "
+                   "seeds that measured it (every stage: analysis_stages.csv).\n\n| measurement |";
+  for (const auto& g : report.groups) md += " " + g.label + " |";
+  md += "\n|---|";
+  for (std::size_t i = 0; i < report.groups.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& name : names) {
+    md += "| " + name + " |";
+    for (const auto& g : report.groups) {
+      const auto it = g.stage_analysis.find(name);
+      const MeanStd* m = it == g.stage_analysis.end() || it->second.empty() ? nullptr : &it->second.back();
+      md += " " + (m && m->mean ? (m->std ? fmt::format("{:.4g} ± {:.2g}", *m->mean, *m->std) : fmt::format("{:.4g}", *m->mean))
+                                : std::string("-")) + " |";
+    }
+    md += "\n";
+  }
+  if (!report.sharpness_vs_accuracy.empty()) {
+    md += "\nDoes sharpness at the last stage rank the runs as their final target accuracy does? Spearman's ρ "
+          "(two-sided p from Student's t with n − 2 degrees of freedom; ρ < 0: flatter runs adapt better):\n\n"
+          "| target sharpness | ρ over runs | ρ over group means |\n|---|---|---|\n";
+    for (const auto& m : report.sharpness_vs_accuracy)
+      md += fmt::format("| {} | {} | {} |\n", m.measurement, correlation_text(m.over_runs),
+                        correlation_text(m.over_groups));
+  }
+  return md;
+}
+
+/// plots/analysis_<measure>.png: the measurement against the stage, a panel per domain
+/// (`keys`: its "domain/measure" names), a line with a ± std band per group.
+void plot_measurement_by_stage(const std::string& out, const SweepReport& report, const std::string& measure,
+                               const std::vector<std::string>& keys, const std::vector<const ResultGroup*>& groups,
+                               bool trimmed, std::string& made) {
+  std::string data, script = fmt::format("set terminal pngcairo size {},500\nset termoption noenhanced\nset grid\n"
+                                         "set output 'analysis_{}.png'\nset multiplot layout 1,{} title '{} after "
+                                         "each stage, mean ± std over seeds{}'\n",
+                                         450 * keys.size() + 250, measure, keys.size(), measure,
+                                         trimmed ? " (baseline, best 3, worst 3)" : "");
+  int block = 0;
+  for (std::size_t p = 0; p < keys.size(); ++p) {
+    const bool last_panel = p + 1 == keys.size();  // the legend goes beside the last panel
+    std::string lines;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      data += "# " + groups[i]->label + " " + keys[p] + "\n";
+      const auto it = groups[i]->stage_analysis.find(keys[p]);
+      if (it != groups[i]->stage_analysis.end())
+        for (std::size_t k = 0; k < it->second.size(); ++k)
+          if (const MeanStd& m = it->second[k]; m.mean)
+            data += fmt::format("{} {:.8g} {:.8g} {:.8g}\n", k, *m.mean, *m.mean - m.std.value_or(0),
+                                *m.mean + m.std.value_or(0));
+      data += "\n\n";
+      const std::string style = line_style(is_baseline(report, *groups[i]), int(i));
+      const std::string title = last_panel ? "title \"" + plot_label(report, *groups[i]) + "\"" : "notitle";
+      lines += fmt::format("{0}'analysis_{1}.dat' index {2} using 1:3:4 with filledcurves fs transparent solid 0.12 "
+                           "noborder {3} notitle, 'analysis_{1}.dat' index {2} using 1:2 with linespoints {3} {4}",
+                           i ? ", " : "", measure, block++, style, title);
+    }
+    script += fmt::format("set title '{}'\nset xlabel 'stage (0 = source model)'\nset key {}\nplot {}\n",
+                          keys[p].substr(0, keys[p].find('/')), last_panel ? "outside right top" : "off", lines);
+  }
+  atomic_write(out + "/analysis_" + measure + ".dat", data);
+  gnuplot(out, "analysis_" + measure, script + "unset multiplot\n", made);
+}
+
+/// plots/sharpness_vs_accuracy.png: each run's last-stage target sharpness (the first of
+/// report.sharpness_vs_accuracy) against its final target accuracy, a colour per group.
+void plot_sharpness_vs_accuracy(const std::string& out, const SweepReport& report, std::string& made) {
+  const auto& m = report.sharpness_vs_accuracy.front();
+  std::string data, points;
+  int block = 0;
+  for (const auto& g : report.groups) {
+    data += "# " + g.label + "\n";
+    for (const auto& r : g.runs)
+      if (const auto x = at_last_stage(r, m.measurement); x && r.status == "ok" && r.final_target)
+        data += fmt::format("{:.8g} {:.6f}\n", *x, 100 * *r.final_target);
+    data += "\n\n";
+    points += fmt::format("{}'sharpness_vs_accuracy.dat' index {} with points pt 7 ps 1.3 {} title \"{}\"",
+                          block ? ", " : "", block,
+                          is_baseline(report, g) ? "lc rgb 'black'" : fmt::format("lc {}", block + 1),
+                          plot_label(report, g));
+    ++block;
+  }
+  atomic_write(out + "/sharpness_vs_accuracy.dat", data);
+  gnuplot(out, "sharpness_vs_accuracy",
+          fmt::format("{}set output 'sharpness_vs_accuracy.png'\nset xlabel '{} at the last stage'\n"
+                      "set ylabel 'final target accuracy (%)'\nset title 'One point per run; Spearman rho {}'\n"
+                      "plot {}\n", kPlotHead, m.measurement, correlation_text(m.over_runs), points),
+          made);
+}
+
+/// The [analysis] plots (docs/SWEEPS.md); returns what was made.
+std::string plot_analysis(const std::string& dir, const SweepReport& report) {
+  const auto names = measurement_names(report);
+  if (names.empty() || !on_path("gnuplot")) return "";
+  const std::string out = dir + "/plots";
+  fs::create_directories(out);
+  std::map<std::string, std::vector<std::string>> panels;  // measurement → its "domain/measurement" keys
+  for (const auto& n : names) panels[n.substr(n.find('/') + 1)].push_back(n);
+  std::vector<const ResultGroup*> measured;
+  for (const auto& g : report.groups)
+    if (!g.stage_analysis.empty()) measured.push_back(&g);
+  bool trimmed = false;
+  const auto groups = drawn(report, measured, trimmed);
+  std::string made;
+  for (const auto& [measure, keys] : panels) plot_measurement_by_stage(out, report, measure, keys, groups, trimmed, made);
+  if (!report.sharpness_vs_accuracy.empty()) plot_sharpness_vs_accuracy(out, report, made);
+  return made;
+}
+
+/// analysis_stages.csv: every measurement per group and stage.
+std::string analysis_csv(const SweepReport& report) {
+  std::string csv = "group,stage,measurement,mean,std,n\n";
+  for (const auto& g : report.groups)
+    for (const auto& [name, per_stage] : g.stage_analysis)
+      for (std::size_t k = 0; k < per_stage.size(); ++k)
+        if (per_stage[k].mean)
+          csv += fmt::format("\"{}\",{},{},{},{},{}\n", g.label, k, name, csv_num(per_stage[k].mean),
+                             csv_num(per_stage[k].std), per_stage[k].n);
+  return csv;
+}
+
 /// "Runs without a result": every run that did not end ok, with its error; "" if none.
 std::string markdown_problems(const SweepReport& report) {
   std::string problems;
@@ -560,6 +781,12 @@ json group_json(const ResultGroup& g) {
              {"runs", json::array()}};
   for (const auto& [k, v] : g.point) jg["point"][k] = unquote(v);
   for (const auto& st : g.stage_target) jg["stage_target_accuracy"].push_back(mean_std_json(st));
+  if (!g.stage_analysis.empty()) {
+    json a = json::object();
+    for (const auto& [name, per_stage] : g.stage_analysis)
+      for (const auto& m : per_stage) a[name].push_back(mean_std_json(m));
+    jg["stage_analysis"] = a;
+  }
   if (g.vs_baseline) {
     auto num = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
     jg["final_target_vs_baseline"] = {{"mean", num(g.vs_baseline->mean)}, {"ci95_low", num(g.vs_baseline->low)},
@@ -576,6 +803,12 @@ std::string report_json(const SweepReport& report) {
   json j = {{"context", context_json(report)}, {"axes", report.axes}, {"compare_axis", report.compare_axis},
             {"baseline", report.baseline.empty() ? "" : unquote(report.baseline)}, {"groups", json::array()}};
   for (const auto& g : report.groups) j["groups"].push_back(group_json(g));
+  auto correlation = [](const std::optional<RankCorrelation>& c) {
+    return c ? json{{"rho", c->rho}, {"p_value", c->p_value}, {"n", c->n}} : json(nullptr);
+  };
+  for (const auto& m : report.sharpness_vs_accuracy)
+    j["sharpness_vs_accuracy"].push_back(
+        {{"measurement", m.measurement}, {"over_runs", correlation(m.over_runs)}, {"over_groups", correlation(m.over_groups)}});
   return j.dump(2) + "\n";
 }
 
@@ -583,12 +816,15 @@ std::string report_json(const SweepReport& report) {
 
 std::string write_report(const std::string& dir, const SweepReport& report) {
   std::string md = "# Sweep report\n\n" + markdown_context(report) + markdown_groups(report) + difference_legend(report) +
-                   markdown_stages(report) + markdown_problems(report);
+                   markdown_stages(report) + markdown_analysis(report) + markdown_problems(report);
   md += "\n" + plot(dir, report) + "\n";
+  if (const std::string analysis_plots = plot_analysis(dir, report); !analysis_plots.empty())
+    md += "\nAnalysis plots: " + analysis_plots + "\n";
   atomic_write(dir + "/report.md", md);
   atomic_write(dir + "/report.csv", groups_csv(report));
   atomic_write(dir + "/stages.csv", stages_csv(report));
   atomic_write(dir + "/report.json", report_json(report));
+  if (!measurement_names(report).empty()) atomic_write(dir + "/analysis_stages.csv", analysis_csv(report));
   return md;
 }
 

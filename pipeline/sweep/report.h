@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/sweep/rank_correlation.h"
+
 namespace gda {
 
 struct MeanStd {
@@ -22,6 +24,9 @@ struct MeanCi {
   std::optional<double> mean, low, high;
   std::size_t n = 0;
   static MeanCi of(const std::vector<double>& values);
+  /// The paired percentile bootstrap: the 2.5th and 97.5th percentiles of the means of
+  /// `resamples` resamples of the values with replacement, drawn from `seed`.
+  static MeanCi bootstrap(const std::vector<double>& values, std::uint64_t seed, int resamples = 10000);
   bool excludes_zero() const { return low && (*low > 0 || *high < 0); }
 };
 
@@ -38,6 +43,8 @@ struct RunResult {
   double seconds = 0;
   double forward = 0, backward = 0;
   std::vector<std::map<std::string, double>> stage_accuracy;  ///< per stage: domain → accuracy
+  /// per stage: "domain/measurement" → value ([analysis]; empty maps for stages not measured)
+  std::vector<std::map<std::string, double>> stage_analysis;
 };
 
 struct ResultGroup {
@@ -49,6 +56,14 @@ struct ResultGroup {
   /// Final target accuracy minus the baseline's (SweepReport::baseline_label), paired by
   /// seed over the seeds where both ended ok; none for the baseline itself or without one.
   std::optional<MeanCi> vs_baseline;
+  /// [analysis]: "domain/measurement" → per stage, over the ok runs that measured it.
+  std::map<std::string, std::vector<MeanStd>> stage_analysis;
+};
+
+/// Does a measurement at the last stage rank the runs as their final target accuracy does?
+struct MeasurementVsAccuracy {
+  std::string measurement;  ///< "target/worst_case", …
+  std::optional<RankCorrelation> over_runs, over_groups;  ///< every ok run; the groups' means
 };
 
 struct SweepReport {
@@ -59,8 +74,10 @@ struct SweepReport {
   /// The context block: which plan, and what made the runs (host, gda build → finished runs).
   std::string sweep_file, plan_hash;
   std::string compare_axis, baseline;  ///< from the plan ([compare]); baseline as TOML text
+  std::string interval = "t";          ///< "t" or "bootstrap" ([compare] interval)
   int threads_per_job = 1;
   std::map<std::string, int> hosts, builds;
+  std::vector<MeasurementVsAccuracy> sharpness_vs_accuracy;  ///< one per target sharpness measured
 };
 
 /// Reads the results of the sweep in `dir`.

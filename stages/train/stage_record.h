@@ -17,6 +17,13 @@ struct DomainAccuracy {
   double accuracy = 0;
 };
 
+/// One analysis measurement of a stage's model ([analysis], stages/analysis/analysis.h).
+struct Measurement {
+  std::string domain;  ///< "train", "source" or "target"
+  std::string name;    ///< e.g. "worst_case", "lambda_max", "linear_cka_features_source"
+  double value = 0;
+};
+
 /// Stage 0 is source training; stage k ≥ 1 is self-training on the k-th domain after the
 /// source (the intermediates in order, including any a generator makes in the adaptation
 /// loop, then the target).
@@ -33,6 +40,8 @@ struct StageRecord {
   double eval_seconds = 0;
   PassCount passes;
   std::vector<DomainAccuracy> accuracies;  ///< per evaluated domain, in path order
+  std::vector<Measurement> analysis;        ///< empty unless [analysis] selects the stage
+  double analysis_seconds = 0;
 
   std::optional<double> accuracy_of(const std::string& domain) const;
   /// By position in `accuracies` (path order, as evaluation fills it): the target is the
