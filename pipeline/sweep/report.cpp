@@ -643,10 +643,12 @@ std::string markdown_analysis(const SweepReport& report) {
 void plot_measurement_by_stage(const std::string& out, const SweepReport& report, const std::string& measure,
                                const std::vector<std::string>& keys, const std::vector<const ResultGroup*>& groups,
                                bool trimmed, std::string& made) {
+  // Equal panels on the left two thirds; the legend in the third to their right.
   std::string data, script = fmt::format("set terminal pngcairo size {},500\nset termoption noenhanced\nset grid\n"
-                                         "set output 'analysis_{}.png'\nset multiplot layout 1,{} title '{} after "
-                                         "each stage, mean ± std over seeds{}'\n",
-                                         450 * keys.size() + 250, measure, keys.size(), measure,
+                                         "set output 'analysis_{}.png'\nset multiplot layout 1,{} margins 0.06,0.69,"
+                                         "0.12,0.86 spacing 0.07,0 title '{} after each stage, mean ± std over "
+                                         "seeds{}'\n",
+                                         480 * keys.size() + 520, measure, keys.size(), measure,
                                          trimmed ? " (baseline, best 3, worst 3)" : "");
   int block = 0;
   for (std::size_t p = 0; p < keys.size(); ++p) {
@@ -668,7 +670,8 @@ void plot_measurement_by_stage(const std::string& out, const SweepReport& report
                            i ? ", " : "", measure, block++, style, title);
     }
     script += fmt::format("set title '{}'\nset xlabel 'stage (0 = source model)'\nset key {}\nplot {}\n",
-                          keys[p].substr(0, keys[p].find('/')), last_panel ? "outside right top" : "off", lines);
+                          keys[p].substr(0, keys[p].find('/')), last_panel ? "on at screen 0.71,0.86 left top Left reverse" : "off",
+                          lines);
   }
   atomic_write(out + "/analysis_" + measure + ".dat", data);
   gnuplot(out, "analysis_" + measure, script + "unset multiplot\n", made);
@@ -714,7 +717,17 @@ std::string plot_analysis(const std::string& dir, const SweepReport& report) {
   bool trimmed = false;
   const auto groups = drawn(report, measured, trimmed);
   std::string made;
-  for (const auto& [measure, keys] : panels) plot_measurement_by_stage(out, report, measure, keys, groups, trimmed, made);
+  auto stages_measured = [&](const std::vector<std::string>& keys) {  // the most stages any group measured
+    std::size_t most = 0;
+    for (const auto* g : groups)
+      for (const auto& key : keys)
+        if (const auto it = g->stage_analysis.find(key); it != g->stage_analysis.end())
+          most = std::max<std::size_t>(most, std::count_if(it->second.begin(), it->second.end(),
+                                                           [](const MeanStd& m) { return m.mean.has_value(); }));
+    return most;
+  };
+  for (const auto& [measure, keys] : panels)  // a line needs two stages ("last" alone: the table and the scatter)
+    if (stages_measured(keys) >= 2) plot_measurement_by_stage(out, report, measure, keys, groups, trimmed, made);
   if (!report.sharpness_vs_accuracy.empty()) plot_sharpness_vs_accuracy(out, report, made);
   return made;
 }
