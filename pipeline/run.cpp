@@ -321,7 +321,6 @@ void adapt(RunState& s, const Emit& emit) {
 /// (LibTorch refusing a double backward, say) loses that stage's measurements only; the
 /// run's log names it at the end.
 void analyse(RunState& s, Snapshot& snapshot) {
-  const auto t0 = Clock::now();
   std::vector<AnalysisDomain> inputs;
   if (snapshot.trained.x.defined()) inputs.push_back(snapshot.trained);
   inputs.insert(inputs.end(), s.analysis_inputs.begin(), s.analysis_inputs.end());
@@ -334,6 +333,7 @@ void analyse(RunState& s, Snapshot& snapshot) {
   std::sort(locks.begin(), locks.end());
   std::vector<std::unique_lock<std::mutex>> held;
   for (auto* m : locks) held.emplace_back(*m);
+  const auto t0 = Clock::now();  // the measuring, not the wait for another stage's analysis
   try {
     snapshot.record.analysis =
         analyse_stage(s.analysis, {snapshot.model, snapshot.teacher, snapshot.source}, inputs,

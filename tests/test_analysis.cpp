@@ -125,12 +125,12 @@ TEST(Sharpness, AdaptiveWorstCaseScalesTheBallByTheWeights) {
   const double rho = 0.1;
   auto gen = analysis_generator(1);
   EXPECT_NEAR(worst_case_sharpness(f.surface(), {rho, 200, true, 0.0}, gen), 2 * rho * rho, 1e-8);
-  // SAM's ball on the same point finds ρ²·4/2 instead.
-  auto gen2 = analysis_generator(1);
-  EXPECT_NEAR(worst_case_sharpness(f.surface(), {rho, 200, false, 0.0}, gen2), 2 * rho * rho, 1e-8);
   Quadratic g(torch::diag(f64({1, 4})), f64({4, 0.5}));  // T = diag(4, 0.5): 16·1 beats 0.25·4
   auto gen3 = analysis_generator(1);
   EXPECT_NEAR(worst_case_sharpness(g.surface(), {rho, 200, true, 0.0}, gen3), 8 * rho * rho, 1e-8);
+  // SAM's ball at the same point ignores the weights' sizes: ρ²·λ_max(H)/2 = 2ρ².
+  auto gen2 = analysis_generator(1);
+  EXPECT_NEAR(worst_case_sharpness(g.surface(), {rho, 200, false, 0.0}, gen2), 2 * rho * rho, 1e-8);
 }
 
 TEST(Sharpness, WorstCaseAwayFromAMinimumStartsWithSamsStep) {
@@ -299,7 +299,7 @@ TEST(AnalysisEndToEnd, EveryMeasurementForEveryStageAndDomainAndTheSameAccuracie
           // Stage 0 has no teacher.
           EXPECT_EQ(m.contains(kind + "_" + rep + "_teacher"), k > 0) << k << domain << kind << rep;
         }
-      EXPECT_GE(m["worst_case"].get<double>(), 0.0);
+      EXPECT_GT(m["worst_case"].get<double>(), 0.0);  // the loss rises somewhere in the ball
       EXPECT_GE(m["lambda_max_iterations"].get<double>(), 1.0);
     }
     // The source model compared with itself.

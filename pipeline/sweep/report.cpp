@@ -66,7 +66,8 @@ void read_finished_run(const std::string& run_dir, RunResult& r) {
       for (const auto& [d, a] : stage.at("accuracy").items()) acc[d] = a.get<double>();
       if (const auto a = stage.find("analysis"); a != stage.end())
         for (const auto& [d, values] : a->items())
-          for (const auto& [name, v] : values.items()) analysis[d + "/" + name] = v.get<double>();
+          for (const auto& [name, v] : values.items())
+            if (v.is_number()) analysis[d + "/" + name] = v.get<double>();  // null: a non-finite value
     } catch (const json::exception& e) {
       throw std::runtime_error(fmt::format("{}/stages.jsonl:{}: {}", run_dir, number, e.what()));
     }
@@ -346,16 +347,17 @@ void relate_sharpness_to_accuracy(SweepReport& report) {
     MeasurementVsAccuracy m{name, std::nullopt, std::nullopt};
     std::vector<double> run_x, run_y, group_x, group_y;
     for (const auto& g : report.groups) {
-      std::vector<double> xs;
+      std::vector<double> xs, ys;  // the group's runs that measured it, both sides from the same runs
       for (const auto& r : g.runs) {
         const auto x = at_last_stage(r, name);
         if (r.status != "ok" || !x || !r.final_target) continue;
-        run_x.push_back(*x);
-        run_y.push_back(*r.final_target);
         xs.push_back(*x);
+        ys.push_back(*r.final_target);
       }
-      const MeanStd mx = MeanStd::of(xs);
-      if (mx.mean && g.final_target.mean) group_x.push_back(*mx.mean), group_y.push_back(*g.final_target.mean);
+      run_x.insert(run_x.end(), xs.begin(), xs.end());
+      run_y.insert(run_y.end(), ys.begin(), ys.end());
+      const MeanStd mx = MeanStd::of(xs), my = MeanStd::of(ys);
+      if (mx.mean) group_x.push_back(*mx.mean), group_y.push_back(*my.mean);
     }
     if (run_x.empty()) continue;
     m.over_runs = spearman(run_x, run_y);

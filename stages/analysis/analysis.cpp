@@ -42,7 +42,10 @@ void sharpness_of(const AnalysisSettings& s, Model& copy, const AnalysisDomain& 
                   std::int64_t batch, std::uint64_t seed, std::vector<Measurement>& out) {
   const LossSurface surface = surface_of(copy, d.x, labels, batch);
   auto gen = [&](const std::string& measure) { return analysis_generator(derive_seed(seed, d.role + "/" + measure)); };
-  auto put = [&](const std::string& name, double v) { out.push_back({d.role, name, v}); };
+  // A measurement that is not a finite number (a diverged loss) is left out, as the docs say.
+  auto put = [&](const std::string& name, double v) {
+    if (std::isfinite(v)) out.push_back({d.role, name, v});
+  };
   put("loss", surface.value());
   for (const auto& m : s.sharpness) {
     auto g = gen(m);

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "stages/optim/neighbourhood.h"
 
@@ -97,7 +98,11 @@ TopEigenvalue top_hessian_eigenvalue(const LossSurface& loss, int max_iterations
     const bool settled = it > 1 && std::abs(lambda - top.value) <= tolerance * std::abs(lambda);
     top.value = lambda;
     const double n = norm_of(hv);
-    if (settled || !(n > 0)) {  // H v = 0: v lies in the null space, λ = 0 there
+    if (!std::isfinite(n) || !std::isfinite(lambda)) {  // a diverged loss: no estimate
+      top.value = std::numeric_limits<double>::quiet_NaN();
+      break;
+    }
+    if (settled || n == 0) {  // H v = 0: v lies in the null space, λ = 0 there
       top.converged = true;
       break;
     }

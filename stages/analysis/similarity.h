@@ -15,7 +15,7 @@ enum class HsicEstimator {
 /// K = X·Xᵀ.
 torch::Tensor linear_gram(const torch::Tensor& x);
 /// K_ij = exp(−||x_i − x_j||² / (2σ²)) with σ = bandwidth · the median distance between
-/// distinct rows (Kornblith et al.'s rule); all ones when every row is the same.
+/// distinct rows (after Kornblith et al.); all ones when every row is the same.
 torch::Tensor rbf_gram(const torch::Tensor& x, double bandwidth);
 
 double hsic(const torch::Tensor& k, const torch::Tensor& l, HsicEstimator estimator);
