@@ -26,6 +26,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/stopwatch.h"
 #include "core/threads.h"
 #include "pipeline/source_model.h"
@@ -88,6 +89,7 @@ struct RunState {
   std::vector<AnalysisDomain> analysis_inputs;  ///< fixed source and target inputs, drawn once
   std::mutex analysis_mutex;
   std::vector<std::string> analysis_problems;   ///< measurements that failed (logged at the end)
+  std::vector<std::string> notes;               ///< the adapt node's lines for the log, written at the end
 
   std::atomic<double> eval_seconds{0}, analysis_seconds{0};
   double data_seconds = 0, source_seconds = 0, adaptation_seconds = 0;
@@ -258,6 +260,14 @@ std::size_t path_length(const RunState& s) {
   return zero_shot ? 0 : s.domains.size() - 1;
 }
 
+/// A segment's files into the run folder, and its order's τ into the log.
+void keep_segment_files(RunState& s, const PathSegment& segment) {
+  for (const auto& [name, text] : segment.files) atomic_write(s.rec.dir() + "/" + name, text);
+  if (segment.order_tau)  // logged at the end: the record node writes the log meanwhile
+    s.notes.push_back(fmt::format("discovered order: Kendall's tau {:.3f} against the true domains ({:.1f} s)",
+                                  *segment.order_tau, segment.seconds));
+}
+
 /// Stages 1…: self-training through the path, each stage's model handed to `emit`.
 void adapt_along_path(RunState& s, const Emit& emit) {
   // Adaptation draws from its own streams, so its numbers are the same whether the
@@ -283,9 +293,11 @@ void adapt_along_path(RunState& s, const Emit& emit) {
     const bool last_segment = k + 1 == stages;
     if (segment) {
       for (auto& d : segment->domains) d = d.to(s.device);  // a plugin's may come on the CPU
+      keep_segment_files(s, *segment);
       std::size_t j = 0;
       teacher = self_train_segment(*segment, teacher, s.model, s.stage_settings, rng,
                                    [&](const ModelPtr& m, StageRecord r) {
+                                     r.order_tau = segment->order_tau;
                                      const std::size_t at = j++;
                                      const Domain* d = segment->features ? nullptr : &segment->domains[at];
                                      numbered(m, std::move(r), {d, last_segment && j == segment->domains.size()});
@@ -458,6 +470,7 @@ void finish_run(RunState& s) {
   if (s.analysis.on())
     s.rec.log(fmt::format("analysis: {:.1f} s beside evaluation ([analysis], docs/ANALYSIS.md)", summary.seconds.analysis));
   for (const auto& problem : s.analysis_problems) s.rec.log("analysis failed at " + problem);
+  for (const auto& note : s.notes) s.rec.log(note);
   s.rec.log("results: " + s.rec.dir() + "/table.md");
 }
 

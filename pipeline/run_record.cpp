@@ -112,6 +112,7 @@ std::string stage_json_line(const StageRecord& r) {
                {"eval_seconds", r.eval_seconds},
                {"passes", passes_json(r.passes)},
                {"accuracy", acc}};
+  if (r.order_tau) line["discovered_order_tau"] = *r.order_tau;
   if (!r.analysis.empty()) {
     json analysis = json::object();
     for (const auto& m : r.analysis) analysis[m.domain][m.name] = m.value;
@@ -131,6 +132,7 @@ StageRecord stage_from_json_line(const std::string& text) {
   r.domain_size = j.at("domain_size").get<std::int64_t>();
   if (!j.at("pseudo_label_accuracy").is_null()) r.pseudo_label_accuracy = j["pseudo_label_accuracy"].get<double>();
   if (j.contains("mass") && !j["mass"].is_null()) r.mass = j["mass"].get<double>();
+  if (const auto tau = j.find("discovered_order_tau"); tau != j.end() && tau->is_number()) r.order_tau = tau->get<double>();
   r.loss = j.at("loss").get<double>();
   r.train_seconds = j.at("train_seconds").get<double>();
   r.eval_seconds = j.at("eval_seconds").get<double>();

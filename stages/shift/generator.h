@@ -36,6 +36,12 @@ struct PathSegment {
   /// The domains hold the encoder's features: the encoder stays frozen and only the head
   /// trains on them (stages/models/head_view.h).
   bool features = false;
+  /// Files for the run folder (name, contents), e.g. the discovered generator's order.
+  std::vector<std::pair<std::string, std::string>> files;
+  /// Where the generator knows the true order (analysis only): Kendall's τ of its order
+  /// against it, recorded on the segment's stages.
+  std::optional<double> order_tau;
+  double seconds = 0;  ///< what making the segment took (recorded with order_tau)
 };
 
 class ShiftGenerator {

@@ -35,6 +35,8 @@ struct StageRecord {
   std::int64_t domain_size = 0;      ///< samples in the domain
   std::optional<double> pseudo_label_accuracy;  ///< of the kept labels, vs the true ones (never used for training)
   std::optional<double> mass;  ///< total sample weight of a weighted domain (ot_path: the plan's mass, 1)
+  /// Kendall's τ of a discovered order against the true one, on the stages it made (discovered).
+  std::optional<double> order_tau;
   double loss = 0;          ///< mean training loss in the last epoch
   double train_seconds = 0;
   double eval_seconds = 0;
