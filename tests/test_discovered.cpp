@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/files.h"
 #include "core/random.h"
 #include "pipeline/config.h"
@@ -59,10 +60,18 @@ TEST(OrderDiscovery, EachMethodRecoversADriftAlongALineAndRandomDoesNot) {
   EXPECT_GT(tau_of("ot_distance", d), 0.8);
   EXPECT_GT(tau_of("domain_classifier", d), 0.8);
   EXPECT_LT(std::abs(tau_of("random", d)), 0.1);
-  // Deterministic for a seed.
+  // Deterministic: the discriminator starts from zero weights; random follows its seed.
   DiscoverySettings s;
   s.method = "domain_classifier";
+  EXPECT_EQ(order_scores(d.source, d.pool, d.target, s, 3), order_scores(d.source, d.pool, d.target, s, 4));
+  s.method = "random";
   EXPECT_EQ(order_scores(d.source, d.pool, d.target, s, 3), order_scores(d.source, d.pool, d.target, s, 3));
+  EXPECT_NE(order_scores(d.source, d.pool, d.target, s, 3), order_scores(d.source, d.pool, d.target, s, 4));
+  // Features that are not numbers are refused, not ordered.
+  s.method = "graph_path";
+  auto broken = d.pool.clone();
+  broken[0][0] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(order_scores(d.source, broken, d.target, s, 1), NumericError);
 }
 
 TEST(OrderDiscovery, OrderBySortsScoresStably) {

@@ -31,7 +31,8 @@ struct PoolFacts {
 class Discovered : public ShiftGenerator {
  public:
   explicit Discovered(const Params& p)
-      : endpoints_(make_endpoints(p, "discovered")), pixels_(p.text("features") == "pixels") {
+      : endpoints_(make_endpoints(p, "discovered")), endpoints_name_(p.text("endpoints")),
+        pixels_(p.text("features") == "pixels") {
     settings_.method = p.text("order_by");
     settings_.neighbours = int(p.integer("neighbours"));
     settings_.rounds = int(p.integer("rounds"));
@@ -40,10 +41,15 @@ class Discovered : public ShiftGenerator {
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
     if (T < 1) throw UserError("shift.generator = \"discovered\" needs shift.T ≥ 1 domains to cut the pool into");
-    domains_ = T;
     auto given = endpoints_->plan(split, T, seed);  // source, T intermediates, target
+    if (given.size() < 3)
+      throw UserError(fmt::format("shift.generator = \"discovered\": endpoints = \"{}\" made no intermediate domain "
+                                  "to pool; give it shift.T ≥ 1 and data.intermediate_size > 0", endpoints_name_));
     std::vector<DomainJob> intermediates(given.begin() + 1, given.end() - 1);
     const DomainJob target = given.back();
+    // One plan per object (a run makes its own generator): a second plan starts afresh.
+    domains_ = T;
+    facts_ = std::make_shared<PoolFacts>();
     auto facts = facts_;
     const std::uint64_t shuffle_seed = derive_seed(seed, "discovered/shuffle");
     DomainJob pool{"pool", 0.5, [intermediates, facts, shuffle_seed]() {
@@ -56,9 +62,9 @@ class Discovered : public ShiftGenerator {
                      Rng rng(shuffle_seed);
                      const auto all_x = torch::cat(xs);
                      const auto order = permutation(all_x.size(0), rng);
-                     const auto index = torch::tensor(order, torch::kInt64);
+                     const auto index = torch::tensor(order, torch::kInt64).to(all_x.device());
                      std::lock_guard<std::mutex> lock(facts->mutex);
-                     facts->truth = torch::cat(truth).index_select(0, index);
+                     facts->truth = torch::cat(truth).to(all_x.device()).index_select(0, index);
                      return Domain{"pool", 0.5, all_x.index_select(0, index), torch::cat(ys).index_select(0, index), {}};
                    }};
     DomainJob kept_target{target.name, target.position, [target, facts]() {
@@ -81,6 +87,8 @@ class Discovered : public ShiftGenerator {
       std::lock_guard<std::mutex> lock(facts_->mutex);
       truth = facts_->truth, target_x = facts_->target_x.to(to.x.device());
     }
+    if (truth.numel() != to.size())
+      throw std::logic_error("discovered: the pool handed to segment() is not the one its plan made");
     auto features = [&](const torch::Tensor& x) { return pixels_ ? x.flatten(1) : encode_all(current, x, batch); };
     const std::vector<double> scores =
         order_scores(features(from.x), features(to.x), features(target_x), settings_, seed);
@@ -114,10 +122,12 @@ class Discovered : public ShiftGenerator {
   }
 
   std::unique_ptr<ShiftGenerator> endpoints_;
+  std::string endpoints_name_;
   bool pixels_;
   DiscoverySettings settings_;
-  mutable std::int64_t domains_ = 1;  ///< T, from plan(): the domains segment() cuts
-  std::shared_ptr<PoolFacts> facts_ = std::make_shared<PoolFacts>();
+  // From the latest plan(), for segment(): T, and what its pool and target jobs leave.
+  mutable std::int64_t domains_ = 1;
+  mutable std::shared_ptr<PoolFacts> facts_ = std::make_shared<PoolFacts>();
 };
 
 const bool registered = generator_registry().add(

@@ -38,6 +38,10 @@ std::vector<double> ot_distance_scores(const torch::Tensor& source, const torch:
   const auto c = (a.pow(2).sum(1, true) + b.pow(2).sum(1).unsqueeze(0) - 2.0 * a.matmul(b.t())).clamp_min(0.0);
   const std::vector<double> cost = to_vector(c);
   const int n = int(a.size(0)), m = int(b.size(0));
+  if (double(n) * double(m) > 1e8)  // checked as ot_path does: the cost matrix alone would need > 0.8 GB
+    throw UserError(fmt::format("order_by = \"ot_distance\": a plan between {} pool and {} source samples needs {:.1f} GB "
+                                "for its cost matrix; use graph_path or domain_classifier, or smaller data.*_size",
+                                n, m, double(n) * double(m) * 8 / 1e9));
   double mean = 0;
   for (double x : cost) mean += x / double(cost.size());
   const TransportPlan plan = sinkhorn_log(std::vector<double>(n, 1.0 / n), std::vector<double>(m, 1.0 / m), cost,
@@ -86,11 +90,24 @@ std::vector<double> graph_path_scores(const torch::Tensor& source, const torch::
   for (std::int64_t i = 0; i < ns; ++i) boost::add_edge(start, std::size_t(i), 0.0, g);
   for (std::int64_t i = ns + np; i < n; ++i) boost::add_edge(end, std::size_t(i), 0.0, g);
   const auto ds = distances_from(g, start), dt = distances_from(g, end);
+  // Boost leaves an unreached vertex at the largest double. A row reached from one end only
+  // is placed by that distance against the farthest row the other end reaches.
+  auto reached = [](double d) { return d < std::numeric_limits<double>::max() / 2; };
+  double far_s = 0, far_t = 0;
+  for (std::int64_t p = 0; p < np; ++p) {
+    if (reached(ds[std::size_t(ns + p)])) far_s = std::max(far_s, ds[std::size_t(ns + p)]);
+    if (reached(dt[std::size_t(ns + p)])) far_t = std::max(far_t, dt[std::size_t(ns + p)]);
+  }
   std::vector<double> scores(np);
   for (std::int64_t p = 0; p < np; ++p) {
-    const double s = ds[std::size_t(ns + p)], t = dt[std::size_t(ns + p)];
-    const bool reached = s < std::numeric_limits<double>::max() / 2 && t < std::numeric_limits<double>::max() / 2;
-    scores[p] = !reached ? 0.5 : (s + t > 0 ? s / (s + t) : 0.5);  // cut off from either end: the middle
+    double s = ds[std::size_t(ns + p)], t = dt[std::size_t(ns + p)];
+    if (!reached(s) && !reached(t)) {
+      scores[p] = 0.5;  // cut off from both ends: the middle
+      continue;
+    }
+    if (!reached(s)) s = far_s + t;
+    if (!reached(t)) t = far_t + s;
+    scores[p] = s + t > 0 ? s / (s + t) : 0.5;
   }
   return scores;
 }
@@ -170,6 +187,10 @@ std::vector<double> domain_classifier_scores(const torch::Tensor& source, const 
 std::vector<double> order_scores(const torch::Tensor& source, const torch::Tensor& pool, const torch::Tensor& target,
                                  const DiscoverySettings& s, std::uint64_t seed) {
   torch::NoGradGuard no_grad_outside;  // the discriminator turns gradients back on for itself
+  for (const auto* x : {&source, &pool, &target})
+    if (x->numel() > 0 && !torch::isfinite(*x).all().item<bool>())
+      throw NumericError("shift.order_by = \"" + s.method + "\": the features to order by are not finite numbers "
+                         "(a diverged model's encoder?); use features = \"pixels\"", "order discovery", 0);
   if (s.method == "random") return random_scores(pool.size(0), seed);
   if (s.method == "ot_distance") return ot_distance_scores(source, pool, s.sinkhorn_reg);
   if (s.method == "graph_path") return graph_path_scores(source, pool, target, s.neighbours);
