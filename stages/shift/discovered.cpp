@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -15,6 +16,7 @@
 #include "stages/eval/evaluator.h"
 #include "stages/models/model.h"
 #include "stages/shift/generator.h"
+#include "stages/shift/idol_refinement.h"
 #include "stages/shift/order_discovery.h"
 
 namespace gda {
@@ -37,6 +39,10 @@ class Discovered : public ShiftGenerator {
     settings_.neighbours = int(p.integer("neighbours"));
     settings_.rounds = int(p.integer("rounds"));
     settings_.sinkhorn_reg = p.real("sinkhorn_reg");
+    idol_.meta_steps = int(p.integer("refine_steps"));
+    idol_.meta_rate = p.real("refine_rate");
+    idol_.inner_lr = p.real("inner_lr");
+    idol_.epochs = int(p.integer("refine_epochs"));
   }
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
@@ -90,8 +96,17 @@ class Discovered : public ShiftGenerator {
     if (truth.numel() != to.size())
       throw std::logic_error("discovered: the pool handed to segment() is not the one its plan made");
     auto features = [&](const torch::Tensor& x) { return pixels_ ? x.flatten(1) : encode_all(current, x, batch); };
-    const std::vector<double> scores =
-        order_scores(features(from.x), features(to.x), features(target_x), settings_, seed);
+    std::vector<double> coarse, scores;
+    if (settings_.method == "idol") {  // the discriminator's coarse order, refined with the model
+      DiscoverySettings first = settings_;
+      first.method = "domain_classifier";
+      coarse = order_scores(features(from.x), features(to.x), features(target_x), first, seed);
+      IdolSettings idol = idol_;
+      idol.chunk = std::min<std::int64_t>(batch, idol.chunk);
+      scores = idol_scores(current, from.x, from.y, to.x, coarse, domains_, idol, seed);
+    } else {
+      scores = order_scores(features(from.x), features(to.x), features(target_x), settings_, seed);
+    }
     const auto order = order_by_score(scores);
     PathSegment segment;
     const auto groups = equal_groups(std::int64_t(order.size()), domains_);
@@ -103,19 +118,23 @@ class Discovered : public ShiftGenerator {
       segment.domains.push_back({"found" + std::to_string(g + 1), intermediate_position(std::int64_t(g), domains_),
                                  to.x.index_select(0, index), to.y.index_select(0, index), {}});
     }
-    record(segment, scores, domain_of, truth, seconds_since(t0));
+    record(segment, scores, coarse, domain_of, truth, seconds_since(t0));
     return segment;
   }
 
  private:
-  /// The order file and Kendall's τ of the scores against the true domains.
-  void record(PathSegment& segment, const std::vector<double>& scores, const std::vector<std::int64_t>& domain_of,
-              const torch::Tensor& truth, double seconds) const {
+  /// The order file and Kendall's τ of the scores against the true domains; idol's file also
+  /// gives each row's place in the coarse order it refined.
+  void record(PathSegment& segment, const std::vector<double>& scores, const std::vector<double>& coarse,
+              const std::vector<std::int64_t>& domain_of, const torch::Tensor& truth, double seconds) const {
     const auto t = truth.to(torch::kCPU).contiguous();
     std::vector<double> true_domain(t.data_ptr<std::int64_t>(), t.data_ptr<std::int64_t>() + t.numel());
-    std::string csv = "pool_index,score,domain,true_domain\n";
-    for (std::size_t i = 0; i < scores.size(); ++i)
-      csv += fmt::format("{},{:.8g},{},{}\n", i, scores[i], domain_of[i], std::int64_t(true_domain[i]));
+    std::string csv = coarse.empty() ? "pool_index,score,domain,true_domain\n"
+                                     : "pool_index,score,domain,true_domain,coarse_score\n";
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      csv += fmt::format("{},{:.8g},{},{}", i, scores[i], domain_of[i], std::int64_t(true_domain[i]));
+      csv += coarse.empty() ? "\n" : fmt::format(",{:.8g}\n", coarse[i]);
+    }
     segment.files.push_back({"discovered_order.csv", csv});
     segment.order_tau = kendall_tau(scores, true_domain);
     segment.seconds = seconds;
@@ -125,6 +144,7 @@ class Discovered : public ShiftGenerator {
   std::string endpoints_name_;
   bool pixels_;
   DiscoverySettings settings_;
+  IdolSettings idol_;
   // From the latest plan(), for segment(): T, and what its pool and target jobs leave.
   mutable std::int64_t domains_ = 1;
   mutable std::shared_ptr<PoolFacts> facts_ = std::make_shared<PoolFacts>();
@@ -137,13 +157,18 @@ const bool registered = generator_registry().add(
      {text("endpoints", "rotation", "generator whose intermediate domains make the pool (its keys join [shift])"),
       text("order_by", "graph_path",
            "\"random\" (the control), \"ot_distance\" (transport cost to the source), \"graph_path\" (shortest "
-           "paths through a k-nearest-neighbour graph), \"domain_classifier\" (IDOL's progressive discriminator)",
-           {"random", "ot_distance", "graph_path", "domain_classifier"}),
+           "paths through a k-nearest-neighbour graph), \"domain_classifier\" (IDOL's progressive discriminator), "
+           "\"idol\" (that order refined by IDOL's cycle-consistency with the model)",
+           {"random", "ot_distance", "graph_path", "domain_classifier", "idol"}),
       text("features", "pixels", "what the order is found in: \"pixels\", or \"encoder\" (the model adapted so far)",
            {"pixels", "encoder"}),
       integer("neighbours", 10, "graph_path: k of the k-nearest-neighbour graph", 1, 1000),
       integer("rounds", 20, "domain_classifier: progressive rounds (IDOL: twice the number of domains)", 1, 10000),
-      real("sinkhorn_reg", 0.05, "ot_distance: entropic regularisation, as a fraction of the mean cost", 1e-6)},
+      real("sinkhorn_reg", 0.05, "ot_distance: entropic regularisation, as a fraction of the mean cost", 1e-6),
+      integer("refine_steps", 1, "idol: gradient steps on the candidate weights per domain", 1, 100),
+      real("refine_rate", 0.3, "idol: how far a step moves the weights (they start spread over [0, 1])", 1e-6, 1e6),
+      real("inner_lr", 0.01, "idol: learning rate of the unrolled SGD steps to the candidates and back", 1e-8, 100.0),
+      integer("refine_epochs", 5, "idol: epochs the proxy model self-trains on each chosen domain", 0, 1000)},
      [](const Params& p) { return std::make_unique<Discovered>(p); }});
 
 }  // namespace
