@@ -3,6 +3,7 @@
 #include <ATen/Context.h>
 #include <fmt/format.h>
 #include <torch/cuda.h>
+#include <torch/torch.h>
 #include <torch/version.h>
 
 #include <cstdlib>
@@ -87,6 +88,14 @@ void set_deterministic(bool deterministic) {
 void set_tf32(bool allowed) {
   at::globalContext().setAllowTF32CuDNN(allowed);
   at::globalContext().setAllowTF32CuBLAS(allowed);
+}
+
+void warm_up(const c10::Device& device) {
+  if (!device.is_cuda()) return;
+  torch::NoGradGuard no_grad;
+  const auto options = torch::TensorOptions().device(device);
+  const auto features = torch::conv2d(torch::ones({1, 1, 4, 4}, options), torch::ones({1, 1, 3, 3}, options));
+  torch::matmul(features.flatten(1), features.flatten(1).t()).sum().item<float>();
 }
 
 }  // namespace gda

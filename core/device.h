@@ -32,6 +32,11 @@ std::string describe_device(const c10::Device& device);
 /// benchmark and pick the fastest convolution algorithms, which may vary run to run.
 void set_deterministic(bool deterministic);
 
+/// Starts CUDA on `device` (its context, cuDNN and cuBLAS: about a second) with a tiny
+/// convolution and product, so that a caller can do its own CPU work meanwhile (a run reads
+/// its data). Nothing for the CPU; draws no random number.
+void warm_up(const c10::Device& device);
+
 /// Whether CUDA's float32 convolutions and matrix products may use TF32 tensor cores (a
 /// 10-bit mantissa: faster, less precise). false keeps float32 as on the CPU.
 void set_tf32(bool allowed);

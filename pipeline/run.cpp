@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 
@@ -221,6 +222,8 @@ void prepare_run(RunState& s) {
   set_default_intra_op_threads(s.summary.threads);
   cv::setNumThreads(1);  // images are rotated in parallel by TBB, one per task
   torch::manual_seed(s.seed);
+  // CUDA's start-up overlaps reading and splitting the data.
+  auto cuda_started = std::async(std::launch::async, [device = s.device] { warm_up(device); });
   LoadContext load{s.config.dir, default_data_dir()};
   const Params& data = s.config.section("data");
   Dataset all = dataset_registry().get(data.text("name")).make(data, load);
@@ -230,6 +233,7 @@ void prepare_run(RunState& s) {
   s.jobs = s.generator->plan(split, shift.integer("T"), s.seed);
   s.domains.resize(s.jobs.size());
   s.model = make_model(s.config.section("model").text("name"), s.config.section("model"), shape_of(all));
+  cuda_started.get();
   s.model->to(s.device);  // initialised on the CPU's stream, so every device starts from the same weights
   read_settings(s);
 }
