@@ -166,7 +166,7 @@ const bool registered = generator_registry().add(
       integer("rounds", 20, "domain_classifier: progressive rounds (IDOL: twice the number of domains)", 1, 10000),
       real("sinkhorn_reg", 0.05, "ot_distance: entropic regularisation, as a fraction of the mean cost", 1e-6),
       integer("refine_steps", 1, "idol: gradient steps on the candidate weights per domain", 1, 100),
-      real("refine_rate", 0.3, "idol: how far a step moves the weights (they start spread over [0, 1])", 1e-6, 1e6),
+      real("refine_rate", 0.1, "idol: how far a step moves the weights (they start spread over [0, 1])", 1e-6, 1e6),
       real("inner_lr", 0.01, "idol: learning rate of the unrolled SGD steps to the candidates and back", 1e-8, 100.0),
       integer("refine_epochs", 5, "idol: epochs the proxy model self-trains on each chosen domain", 0, 1000)},
      [](const Params& p) { return std::make_unique<Discovered>(p); }});

@@ -18,7 +18,7 @@ class Model;
 
 struct IdolSettings {
   int meta_steps = 1;         ///< gradient steps on q per domain
-  double meta_rate = 0.3;     ///< one step moves q by meta_rate · gradient / rms(gradient)
+  double meta_rate = 0.1;     ///< one step moves q by meta_rate · gradient / rms(gradient)
   double inner_lr = 0.01;     ///< α of the unrolled SGD steps, to the candidates and back
   int epochs = 5;             ///< the proxy's self-training on each chosen domain
   double proxy_lr = 1e-3;     ///< its Adam learning rate (the reference recipe's)
