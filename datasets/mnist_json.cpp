@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "datasets/dataset.h"
+#include "datasets/json_pixels.h"
 
 namespace gda {
 namespace {
@@ -41,13 +42,13 @@ const char* json_number(const char* p, const char* end, double& value) {
     if (!digits()) return nullptr;
   }
   const auto r = std::from_chars(start, p, value);
-  if (integer_end == p) value += 0.0;  // the library reads "-0" as the integer 0, not as −0.0
-  return r.ec == std::errc() && r.ptr == p ? p : nullptr;
+  if (r.ec != std::errc() || r.ptr != p) return nullptr;
+  if (integer_end == p && value == 0) value = 0.0;  // the library reads "-0" as the integer 0, not as −0.0
+  return p;
 }
 
-/// The pixels of a file of the shape the package has, {"data": [numbers in [0, 1]]}, read
-/// directly: a JSON document of 784,000 numbers takes the library about a second per file.
-/// false for anything else, which the library then reads and names the problem of.
+}  // namespace
+
 bool read_pixels_directly(const std::string& text, std::vector<float>& pixels) {
   const char* p = text.data();
   const char* end = p + text.size();
@@ -63,7 +64,7 @@ bool read_pixels_directly(const std::string& text, std::vector<float>& pixels) {
   bool ok = true;
   if (p = skip_space(p, end); p < end && *p != ']') {
     for (;;) {
-      double v;
+      double v = 0;
       p = json_number(skip_space(p, end), end, v);
       if (!p || !(v >= 0.0 && v <= 1.0)) {
         ok = false;
@@ -78,6 +79,8 @@ bool read_pixels_directly(const std::string& text, std::vector<float>& pixels) {
   pixels.resize(first);
   return false;
 }
+
+namespace {
 
 Dataset load_mnist_json(const Params& p, const LoadContext& ctx) {
   std::string dir = p.text("path").empty() ? ctx.data_dir + "/package/src/digits"

@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <random>
 
 #include "datasets/dataset.h"
+#include "datasets/json_pixels.h"
 #include "pipeline/config.h"
 #include "core/error.h"
 #include "tests/helpers.h"
@@ -205,6 +207,29 @@ TEST(MnistJson, TheDirectReaderGivesTheJsonLibrarysPixels) {
       EXPECT_EQ(data.x[d][0][0][std::int64_t(i)].item<float>(), expected) << "digit " << d << ", " << awkward[i];
     }
   EXPECT_EQ(data.x[3].sum().item<float>(), data.x[9].sum().item<float>());
+}
+
+TEST(MnistJson, TheDirectReaderTakesThePackagesShapeOnlyAndReadsZeroAsTheLibraryDoes) {
+  std::vector<float> px;
+  EXPECT_TRUE(read_pixels_directly("{\"data\":[0,1,0.5]}", px));
+  EXPECT_TRUE(read_pixels_directly(" {\n\t\"data\" : [ ] } \r\n", px));
+  EXPECT_EQ(px, (std::vector<float>{0.0f, 1.0f, 0.5f}));
+  // The integer -0 is +0 for the library, the float -0.0 is −0.0.
+  px.clear();
+  ASSERT_TRUE(read_pixels_directly("{\"data\": [-0, -0.0, 0e0]}", px));
+  EXPECT_FALSE(std::signbit(px[0]));
+  EXPECT_TRUE(std::signbit(px[1]));
+  EXPECT_FALSE(std::signbit(px[2]));
+  // Anything else is left to the library, and `pixels` is left as it was.
+  for (const std::string bad :
+       {"{\"data\": [01]}", "{\"data\": [-]}", "{\"data\": [.5]}", "{\"data\": [1.]}", "{\"data\": [1e]}",
+        "{\"data\": [+1]}", "{\"data\": [1,]}", "{\"data\": [,1]}", "\xEF\xBB\xBF{\"data\": [1]}",
+        "{\"data\": [NaN]}", "{\"data\": [1], \"x\": 2}", "{\"data\": [2]}", "{\"data\": [0.5] } x",
+        "{\"Data\": [1]}", "{\"data\": [1e999]}", "[0.5]"}) {
+    px = {7.0f};
+    EXPECT_FALSE(read_pixels_directly(bad, px)) << bad;
+    EXPECT_EQ(px, std::vector<float>{7.0f}) << bad;
+  }
 }
 
 TEST(Synthetic, IsDeterministicAndBalanced) {

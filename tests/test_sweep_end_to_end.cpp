@@ -238,10 +238,11 @@ TEST(SweepEndToEnd, SixKillsAtRandomMomentsThenAResumeGiveTheSameResults) {
 // another, is refused at once (exit 2, naming the folder and the holder) and the first ends well.
 TEST(SweepEndToEnd, ASecondSweepOnTheSameFolderIsRefused) {
   auto dir = sweep_folder("sweep-lock");
-  // Long enough (9 jobs of T = 5) that the second sweeps' 3 s wait for the lock ends first.
+  // Long enough (18 jobs of T = 5, about 18 s alone) that the two other sweeps' 3 s waits
+  // for the lock end first, also on a loaded machine (9 jobs once did not, under ctest -j2).
   atomic_write(dir + "/base.toml", tiny_config(5));
-  atomic_write(dir + "/sweep.toml",
-               "base = \"base.toml\"\n[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\nseed = [0, 1, 2]\n");
+  atomic_write(dir + "/sweep.toml", "base = \"base.toml\"\n[grid]\n\"optimizer.name\" = [\"adam\", \"sam\"]\n"
+                                    "seed = [0, 1, 2, 3, 4, 5]\n");
   atomic_write(dir + "/other.toml", "base = \"base.toml\"\n[grid]\nseed = [5]\n");
   const std::string out = dir + "/out";
   const pid_t first = start_gda({"sweep", dir + "/sweep.toml", "--out", out, "--jobs", "1"}, dir + "/first.txt");
@@ -260,8 +261,8 @@ TEST(SweepEndToEnd, ASecondSweepOnTheSameFolderIsRefused) {
   waitpid(first, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << read_text(dir + "/first.txt");
-  EXPECT_EQ(finished_runs(out), 6);
-  EXPECT_NE(read_text(out + "/report.md").find("6 runs: 6 ok"), std::string::npos);
+  EXPECT_EQ(finished_runs(out), 12);
+  EXPECT_NE(read_text(out + "/report.md").find("12 runs: 12 ok"), std::string::npos);
 }
 
 // A source model damaged on disk: its runs end with an error naming the file and the fix

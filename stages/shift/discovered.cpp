@@ -100,7 +100,11 @@ class Discovered : public ShiftGenerator {
     if (settings_.method == "idol") {  // the discriminator's coarse order, refined with the model
       DiscoverySettings first = settings_;
       first.method = "domain_classifier";
-      coarse = order_scores(features(from.x), features(to.x), features(target_x), first, seed);
+      try {
+        coarse = order_scores(features(from.x), features(to.x), features(target_x), first, seed);
+      } catch (const NumericError& e) {  // named as the user named the method
+        throw NumericError(std::string("shift.order_by = \"idol\", its coarse step: ") + e.what(), "order discovery", 0);
+      }
       IdolSettings idol = idol_;
       idol.chunk = std::min<std::int64_t>(batch, idol.chunk);
       scores = idol_scores(current, from.x, from.y, to.x, coarse, domains_, idol, seed);

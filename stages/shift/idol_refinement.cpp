@@ -6,6 +6,7 @@
 #include <mutex>
 #include <numeric>
 
+#include "core/error.h"
 #include "core/random.h"
 #include "stages/analysis/loss_surface.h"
 #include "stages/eval/evaluator.h"
@@ -61,20 +62,46 @@ torch::Tensor row_directional_derivatives(Model& model, const torch::Tensor& x, 
   return torch::cat(parts);
 }
 
-/// A copy of the model that leaves LibTorch's global CPU generator where it was:
-/// make_fresh draws initial weights from it, and the pipeline's training draws after.
-ModelPtr quiet_copy(const Model& model) {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  torch::Tensor state;
-  {
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    state = gen.get_state();
+/// Puts LibTorch's global CPU generator back where it was when the guard was made, also when
+/// an exception passes. Only the state is saved: a draw by another thread meanwhile would be
+/// replayed, which is why it serves idol_scores, called from the adapt node while the run's
+/// other threads (evaluation, analysis with its own generators) draw nothing from it.
+class GlobalGeneratorGuard {
+ public:
+  GlobalGeneratorGuard() : gen_(at::detail::getDefaultCPUGenerator()) {
+    std::lock_guard<std::mutex> lock(gen_.mutex());
+    state_ = gen_.get_state();
   }
-  auto copy = model.clone_model();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(state);
-  return copy;
+  ~GlobalGeneratorGuard() {
+    std::lock_guard<std::mutex> lock(gen_.mutex());
+    gen_.set_state(state_);
+  }
+  GlobalGeneratorGuard(const GlobalGeneratorGuard&) = delete;
+  GlobalGeneratorGuard& operator=(const GlobalGeneratorGuard&) = delete;
+
+ private:
+  at::Generator gen_;
+  torch::Tensor state_;
+};
+
+/// A copy of the model that leaves the global generator where it was: make_fresh draws
+/// initial weights from it, and the pipeline's training draws after.
+ModelPtr quiet_copy(const Model& model) {
+  GlobalGeneratorGuard keep;
+  return model.clone_model();
 }
+
+/// Writes saved weights back when it goes, also when an exception passes.
+class RestoreWeights {
+ public:
+  RestoreWeights(Tensors params, Tensors saved) : params_(std::move(params)), saved_(std::move(saved)) {}
+  ~RestoreWeights() { restore(params_, saved_); }
+  RestoreWeights(const RestoreWeights&) = delete;
+  RestoreWeights& operator=(const RestoreWeights&) = delete;
+
+ private:
+  Tensors params_, saved_;
+};
 
 /// The proxy's self-training on a chosen domain: Adam on its own pseudo-labels, minibatches
 /// drawn from `rng`, in eval mode (no dropout draw; BatchNorm's statistics stay the source's).
@@ -112,6 +139,7 @@ torch::Tensor cycle_gradient(Model& model, const torch::Tensor& cur_x, const tor
   EvalMode eval(model);  // per-row losses (BatchNorm's running statistics), and no random draw
   const Tensors params = model.parameters();
   const Tensors theta = snapshot(params);
+  const RestoreWeights leave_as_found(params, theta);
   Tensors g_forward, g_back, g_cycle;
   weighted_loss(model, cand_x, cand_y, q.to(params.front().scalar_type()), chunk).value_and_gradient(g_forward);
   add_to(params, g_forward, -inner_lr);  // θ′: one step on the weighted candidates
@@ -146,6 +174,9 @@ std::vector<double> idol_scores(const Model& model, const torch::Tensor& source_
     const auto cand_x = pool_x.index_select(0, torch::tensor(left, torch::kInt64).to(pool_x.device()));
     const auto cand_y = predict_logits(*proxy, cand_x, s.chunk).argmax(1);
     const auto qt = refined_weights(*proxy, cur_x, cur_y, cand_x, cand_y, s).to(torch::kCPU).contiguous();
+    if (!torch::isfinite(qt).all().item<bool>())
+      throw NumericError("shift.order_by = \"idol\": the candidate weights are not finite numbers (the unrolled "
+                         "steps diverged?); try a smaller shift.inner_lr", "order discovery", 0);
     const std::vector<float> q(qt.data_ptr<float>(), qt.data_ptr<float>() + qt.numel());
     std::vector<std::size_t> by(left.size());
     std::iota(by.begin(), by.end(), 0);
