@@ -41,11 +41,17 @@ class Model : public torch::nn::Module {
 };
 
 /// Puts a model in eval mode for its lifetime, then back in the mode it found (e.g. the
-/// single-sample Fisher passes, which must not update BatchNorm statistics).
+/// single-sample Fisher passes, which must not update BatchNorm statistics). A model already
+/// in eval mode is not written to at all, so that threads may share a frozen snapshot
+/// (evaluation of stage k and the analysis of stage k + 1, which reads it as its teacher).
 class EvalMode {
  public:
-  explicit EvalMode(Model& m) : model_(m), was_training_(m.is_training()) { model_.eval(); }
-  ~EvalMode() { model_.train(was_training_); }
+  explicit EvalMode(Model& m) : model_(m), was_training_(m.is_training()) {
+    if (was_training_) model_.eval();
+  }
+  ~EvalMode() {
+    if (was_training_) model_.train(true);
+  }
   EvalMode(const EvalMode&) = delete;
   EvalMode& operator=(const EvalMode&) = delete;
 

@@ -31,7 +31,9 @@ struct DomainJob {
 /// What the adaptation loop trains on to get from one given domain to the next, when a
 /// generator makes it from the model adapted so far (ShiftGenerator::segment).
 struct PathSegment {
-  /// In training order; the last is the next given domain itself.
+  /// In training order. ot_path's last is the next given domain itself; the discovered
+  /// generator's are the pool's found domains, and the pipeline trains on the target after
+  /// them as its own stage.
   std::vector<Domain> domains;
   /// The domains hold the encoder's features: the encoder stays frozen and only the head
   /// trains on them (stages/models/head_view.h).
