@@ -1,17 +1,14 @@
-// The base optimizers, from torch::optim. Named in `name`, make_optimizer uses one plainly
-// (one forward and one backward per step, 1 fwd / 1 bwd); named in `base`, it is built
-// once and handed to the variant.
-#include <torch/optim/adam.h>
-#include <torch/optim/adamw.h>
-#include <torch/optim/sgd.h>
-
+// The base optimizers: torch::optim's, with the multi-tensor step of multi_tensor.h. Named
+// in `name`, make_optimizer uses one plainly (one forward and one backward per step, 1 fwd /
+// 1 bwd); named in `base`, it is built once and handed to the variant.
+#include "stages/optim/multi_tensor.h"
 #include "stages/optim/optimizer.h"
 
 namespace gda {
 namespace {
 
 BaseOptimizer make_sgd(Tensors w, const Params& p) {
-  return std::make_unique<torch::optim::SGD>(
+  return std::make_unique<MultiTensorSgd>(
       w, torch::optim::SGDOptions(p.real("lr"))
              .momentum(p.real("momentum"))
              .nesterov(p.flag("nesterov"))
@@ -19,7 +16,7 @@ BaseOptimizer make_sgd(Tensors w, const Params& p) {
 }
 
 BaseOptimizer make_adam(Tensors w, const Params& p) {
-  return std::make_unique<torch::optim::Adam>(
+  return std::make_unique<MultiTensorAdam>(
       w, torch::optim::AdamOptions(p.real("lr"))
              .betas({p.real("beta1"), p.real("beta2")})
              .eps(p.real("eps"))
@@ -27,7 +24,7 @@ BaseOptimizer make_adam(Tensors w, const Params& p) {
 }
 
 BaseOptimizer make_adamw(Tensors w, const Params& p) {
-  return std::make_unique<torch::optim::AdamW>(
+  return std::make_unique<MultiTensorAdamW>(
       w, torch::optim::AdamWOptions(p.real("lr"))
              .betas({p.real("beta1"), p.real("beta2")})
              .eps(p.real("eps"))
