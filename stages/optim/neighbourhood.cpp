@@ -2,16 +2,15 @@
 
 #include <torch/torch.h>
 
+#include "core/torch_compat.h"
+
 #include "stages/models/model.h"
 
 namespace gda {
 
 Tensors sam_ascent(const Tensors& g, const torch::Tensor& rho) {
   torch::NoGradGuard no_grad;
-  const auto scale = rho / (squared_norm(g).sqrt() + 1e-12);
-  Tensors e;
-  for (const auto& t : g) e.push_back(t * scale);
-  return e;
+  return multiply_all(g, rho / (squared_norm(g).sqrt() + 1e-12));
 }
 
 Tensors sam_ascent(const Tensors& g, double rho) { return sam_ascent(g, scalar_like(rho, g.front())); }

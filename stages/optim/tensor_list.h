@@ -13,7 +13,8 @@ using Tensors = std::vector<torch::Tensor>;
 
 /// Sum of squared entries over all tensors (for norms across parameters): a 0-d float64
 /// tensor on the tensors' device. On the CPU, Σ_i ||t_i||² with each norm in float rounded
-/// to double and summed in order; on a GPU the same sum of the same norms, on the device.
+/// to double and summed in order; on a GPU the same sum of the norms of one multi-tensor
+/// operation (equal to the per-tensor norms up to float rounding), on the device.
 torch::Tensor squared_norm(const Tensors& tensors);
 
 /// <a, b> over all tensors: Σ_i (a[i] · b[i]).sum(), each term taken as a double; a 0-d
