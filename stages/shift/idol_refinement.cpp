@@ -20,7 +20,7 @@ namespace {
 
 std::size_t chunks_of(std::int64_t n, std::int64_t chunk) { return std::size_t((n + chunk - 1) / chunk); }
 
-torch::Tensor rows(const torch::Tensor& t, std::size_t i, std::int64_t chunk) {
+torch::Tensor rows_of_chunk(const torch::Tensor& t, std::size_t i, std::int64_t chunk) {
   const std::int64_t from = std::int64_t(i) * chunk;
   return t.slice(0, from, std::min(t.size(0), from + chunk));
 }
@@ -36,8 +36,8 @@ LossSurface weighted_loss(Model& model, const torch::Tensor& x, const torch::Ten
   const double n = double(x.size(0));
   return LossSurface(model.parameters(),
                      [&model, x, y, w, chunk, n](std::size_t i) {
-                       auto l = row_losses(model, rows(x, i, chunk), rows(y, i, chunk));
-                       if (w.defined()) l = l * rows(w, i, chunk);
+                       auto l = row_losses(model, rows_of_chunk(x, i, chunk), rows_of_chunk(y, i, chunk));
+                       if (w.defined()) l = l * rows_of_chunk(w, i, chunk);
                        return l.sum() / n;
                      },
                      chunks_of(x.size(0), chunk));
@@ -50,9 +50,9 @@ torch::Tensor row_directional_derivatives(Model& model, const torch::Tensor& x, 
   const Tensors params = model.parameters();
   std::vector<torch::Tensor> parts;
   for (std::size_t i = 0; i < chunks_of(x.size(0), chunk); ++i) {
-    const auto xs = rows(x, i, chunk);
+    const auto xs = rows_of_chunk(x, i, chunk);
     auto w = torch::ones({xs.size(0)}, xs.options().dtype(params.front().scalar_type())).requires_grad_(true);
-    const auto loss = (row_losses(model, xs, rows(y, i, chunk)) * w).sum();
+    const auto loss = (row_losses(model, xs, rows_of_chunk(y, i, chunk)) * w).sum();
     const auto g = torch::autograd::grad({loss}, params, {}, true, /*create_graph=*/true, /*allow_unused=*/true);
     torch::Tensor inner = torch::zeros({}, loss.options());
     for (std::size_t j = 0; j < g.size(); ++j)
