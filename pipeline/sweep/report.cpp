@@ -288,10 +288,29 @@ std::string plot(const std::string& dir, const SweepReport& report) {
   return made.empty() ? "no plots: gnuplot failed (see plots/*.gp)" : made;
 }
 
+using StageMaps = std::vector<std::map<std::string, double>>;
+
+/// Every name in the ok runs' per-stage maps `field` (stages.jsonl's accuracies by domain,
+/// or [analysis] measurements), with its values per stage over the runs that have it there.
+std::map<std::string, std::vector<std::vector<double>>> values_by_stage(const std::vector<RunResult>& runs,
+                                                                        StageMaps RunResult::*field) {
+  std::map<std::string, std::vector<std::vector<double>>> values;
+  for (const auto& r : runs) {
+    if (r.status != "ok") continue;
+    const StageMaps& stages = r.*field;
+    for (std::size_t k = 0; k < stages.size(); ++k)
+      for (const auto& [name, v] : stages[k]) {
+        auto& per_stage = values[name];
+        if (per_stage.size() < stages.size()) per_stage.resize(stages.size());
+        per_stage[k].push_back(v);
+      }
+  }
+  return values;
+}
+
 /// Means and stds over a group's runs that ended ok.
 void summarise(ResultGroup& g) {
   std::vector<double> final_target, zero_shot, seconds, forward, backward;
-  std::vector<std::vector<double>> stage;
   for (const auto& r : g.runs) {
     if (r.status != "ok") continue;
     if (r.final_target) final_target.push_back(*r.final_target);
@@ -299,31 +318,16 @@ void summarise(ResultGroup& g) {
     seconds.push_back(r.seconds);
     forward.push_back(r.forward);
     backward.push_back(r.backward);
-    for (std::size_t k = 0; k < r.stage_accuracy.size(); ++k) {
-      if (stage.size() <= k) stage.resize(k + 1);
-      // stages.jsonl keys accuracies by domain name; the target is the domain so named.
-      auto t = r.stage_accuracy[k].find("target");
-      if (t != r.stage_accuracy[k].end()) stage[k].push_back(t->second);
-    }
   }
   g.final_target = MeanStd::of(final_target);
   g.zero_shot = MeanStd::of(zero_shot);
   g.seconds = MeanStd::of(seconds);
   g.forward = MeanStd::of(forward);
   g.backward = MeanStd::of(backward);
-  for (const auto& st : stage) g.stage_target.push_back(MeanStd::of(st));
-  // [analysis]: every measurement any run made, per stage, over the ok runs that made it.
-  std::map<std::string, std::vector<std::vector<double>>> measured;
-  for (const auto& r : g.runs) {
-    if (r.status != "ok") continue;
-    for (std::size_t k = 0; k < r.stage_analysis.size(); ++k)
-      for (const auto& [name, v] : r.stage_analysis[k]) {
-        auto& per_stage = measured[name];
-        if (per_stage.size() < r.stage_analysis.size()) per_stage.resize(r.stage_analysis.size());
-        per_stage[k].push_back(v);
-      }
-  }
-  for (const auto& [name, per_stage] : measured)
+  // stages.jsonl keys accuracies by domain name; the target is the domain so named.
+  auto accuracies = values_by_stage(g.runs, &RunResult::stage_accuracy);
+  for (const auto& values : accuracies["target"]) g.stage_target.push_back(MeanStd::of(values));
+  for (const auto& [name, per_stage] : values_by_stage(g.runs, &RunResult::stage_analysis))
     for (const auto& values : per_stage) g.stage_analysis[name].push_back(MeanStd::of(values));
 }
 
