@@ -80,9 +80,10 @@ void set_deterministic(bool deterministic) {
   // (the Cuda* tests repeat runs bit for bit), and in 2.x that switch also fills every new
   // allocation with NaN, which doubled the launches of a training step.
 
-  // cuBLAS reads this once, when its first handle is made: a fixed workspace makes its
-  // reductions repeatable (NVIDIA's cuBLAS documentation, "Results reproducibility").
-  if (deterministic) ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+  // Not CUBLAS_WORKSPACE_CONFIG either. cuBLAS repeats its results on one stream (NVIDIA's
+  // "Results reproducibility"); gda uses the default stream only, and LibTorch gives each
+  // cuBLAS handle and stream a workspace of its own. With the variable set, LibTorch 2.11's
+  // matrix products cost 2-3x the host time (a CNN step: 3.1 instead of 2.3 ms; PERFORMANCE.md).
 }
 
 void set_tf32(bool allowed) {

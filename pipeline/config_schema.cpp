@@ -37,8 +37,8 @@ SectionSchema top_level_section() {
                         "CPU), \"cpu\", \"cuda\" or \"cuda:N\"; OpenCV's image shifts and the exact OT solver "
                         "run on the CPU either way"),
                    flag("deterministic", true,
-                        "same config, seed and device give the same numbers (cuDNN's deterministic algorithms, "
-                        "cuBLAS's fixed workspace); false lets CUDA pick faster, varying ones. CPU and CUDA "
+                        "same config, seed and device give the same numbers (cuDNN's deterministic algorithms "
+                        "without benchmark mode); false lets CUDA pick faster, varying ones. CPU and CUDA "
                         "numbers differ in the last bits either way"),
                    flag("tf32", false,
                         "CUDA only: let float32 convolutions and matrix products use TF32 tensor cores (a 10-bit "
