@@ -79,22 +79,29 @@ bool any_amsgrad(const std::vector<torch::optim::OptimizerParamGroup>& groups) {
   return false;
 }
 
-/// The loss of an optional closure, evaluated with gradients on (as torch::optim does).
-torch::Tensor closure_loss(const torch::optim::Optimizer::LossClosure& closure) {
-  if (!closure) return {};
-  torch::AutoGradMode grad_on(true);
-  return closure();
+/// The frame of every step: gradients off, the optional closure's loss (evaluated with
+/// gradients on, as torch::optim does), then update(options, g) for each group's parameters
+/// that have a gradient.
+template <class Options, class Update>
+torch::Tensor each_group(std::vector<torch::optim::OptimizerParamGroup>& groups,
+                         const torch::optim::Optimizer::LossClosure& closure, Update update) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss;
+  if (closure) {
+    torch::AutoGradMode grad_on(true);
+    loss = closure();
+  }
+  for (auto& group : groups) {
+    WithGrad g(group);
+    if (!g.params.empty()) update(static_cast<const Options&>(group.options()), g);
+  }
+  return loss;
 }
 
 }  // namespace
 
 torch::Tensor MultiTensorSgd::step(LossClosure closure) {
-  torch::NoGradGuard no_grad;
-  auto loss = closure_loss(closure);
-  for (auto& group : param_groups_) {
-    const auto& o = static_cast<const torch::optim::SGDOptions&>(group.options());
-    WithGrad g(group);
-    if (g.params.empty()) continue;
+  return each_group<torch::optim::SGDOptions>(param_groups_, closure, [&](const auto& o, const WithGrad& g) {
     Tensors d_p = g.grads;
     if (o.weight_decay() != 0) d_p = torch::_foreach_add(d_p, g.params, o.weight_decay());
     if (o.momentum() != 0) {
@@ -119,41 +126,28 @@ torch::Tensor MultiTensorSgd::step(LossClosure closure) {
       d_p = o.nesterov() ? torch::_foreach_add(d_p, buffers, o.momentum()) : buffers;
     }
     torch::_foreach_add_(g.params, d_p, -o.lr());
-  }
-  return loss;
+  });
 }
 
 torch::Tensor MultiTensorAdam::step(LossClosure closure) {
   if (any_amsgrad<torch::optim::AdamOptions>(param_groups_)) return torch::optim::Adam::step(closure);
-  torch::NoGradGuard no_grad;
-  auto loss = closure_loss(closure);
-  for (auto& group : param_groups_) {
-    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
-    WithGrad g(group);
-    if (g.params.empty()) continue;
+  return each_group<torch::optim::AdamOptions>(param_groups_, closure, [&](const auto& o, const WithGrad& g) {
     auto states = advanced_states<torch::optim::AdamParamState>(state_, g.params);
     // L2 weight decay: added to the gradient the moments see (p.grad stays as it was).
     const Tensors grads = o.weight_decay() != 0 ? torch::_foreach_add(g.grads, g.params, o.weight_decay())
                                                 : g.grads;
     adam_update(g.params, grads, states, o);
-  }
-  return loss;
+  });
 }
 
 torch::Tensor MultiTensorAdamW::step(LossClosure closure) {
   if (any_amsgrad<torch::optim::AdamWOptions>(param_groups_)) return torch::optim::AdamW::step(closure);
-  torch::NoGradGuard no_grad;
-  auto loss = closure_loss(closure);
-  for (auto& group : param_groups_) {
-    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
-    WithGrad g(group);
-    if (g.params.empty()) continue;
+  return each_group<torch::optim::AdamWOptions>(param_groups_, closure, [&](const auto& o, const WithGrad& g) {
     // Decoupled weight decay: the weights shrink before the moments' step.
     if (o.weight_decay() != 0) torch::_foreach_mul_(g.params, 1 - o.lr() * o.weight_decay());
     auto states = advanced_states<torch::optim::AdamWParamState>(state_, g.params);
     adam_update(g.params, g.grads, states, o);
-  }
-  return loss;
+  });
 }
 
 }  // namespace gda
