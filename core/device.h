@@ -28,8 +28,9 @@ c10::Device resolve_device(const std::string& spec);
 std::string describe_device(const c10::Device& device);
 
 /// Same config, seed and device → same numbers: cuDNN's deterministic algorithms without
-/// benchmark mode (cuBLAS repeats itself on gda's one stream). Call before any CUDA work. false lets cuDNN
-/// benchmark and pick the fastest convolution algorithms, which may vary run to run.
+/// benchmark mode (cuBLAS repeats itself on gda's one stream). Call before any CUDA work.
+/// false lets cuDNN benchmark and pick the fastest convolution algorithms, which may vary
+/// run to run.
 void set_deterministic(bool deterministic);
 
 /// Starts CUDA on `device` (its context, cuDNN and cuBLAS: about a second) with a tiny

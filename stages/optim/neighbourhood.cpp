@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include "core/torch_compat.h"
-
 #include "stages/models/model.h"
 
 namespace gda {
