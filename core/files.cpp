@@ -31,10 +31,14 @@ void atomic_write(const std::string& path, const std::string& content) {
     ok = std::fflush(f) == 0 && ok;
     ok = ::fsync(::fileno(f)) == 0 && ok;
     ok = std::fclose(f) == 0 && ok;
-    if (!ok) throw UserError("cannot write " + tmp + " (disk full?)");
+    if (!ok) {
+      std::remove(tmp.c_str());  // no half-written leftover beside the file
+      throw UserError("cannot write " + path + " (disk full?)");
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
+  if (ec) std::remove(tmp.c_str());
   if (ec) throw UserError(fmt::format("cannot write {}: {}; check that its folder exists and is writable", path, ec.message()));
 }
 
@@ -44,6 +48,26 @@ std::string read_text(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string read_input_file(const std::string& path, std::uintmax_t max_bytes, const std::string& role) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw UserError(fmt::format("{} {} does not exist; check the path", role, path));
+  if (fs::is_directory(status)) throw UserError(fmt::format("{} {} is a directory; give the path of a file", role, path));
+  if (!fs::is_regular_file(status))
+    throw UserError(fmt::format("{} {} is not a regular file (a pipe or a device?); give the path of a file", role, path));
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > max_bytes)
+    throw UserError(fmt::format("{} {} has {} bytes, more than the {} such a file may have; is it the right file?",
+                                role, path, size, max_bytes));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(fmt::format("cannot read {} {}: {}; check its permissions", role, path, std::strerror(errno)));
+  std::string text(std::size_t(ec ? 0 : size), '\0');
+  in.read(text.data(), std::streamsize(text.size()));
+  if (!in && !text.empty()) throw UserError(fmt::format("cannot read {} {} (it shrank while read?)", role, path));
+  return text;
 }
 
 FileLock::FileLock(const std::string& path, double wait_seconds, const std::string& what, const std::string& advice) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace gda {
@@ -9,6 +10,15 @@ void atomic_write(const std::string& path, const std::string& content);
 
 /// The whole file, or "" if it does not exist.
 std::string read_text(const std::string& path);
+
+/// The most a config or sweep file may have (its values are checked anyway; this keeps a
+/// wrong file, a log or a dataset, from being parsed as one).
+constexpr std::uintmax_t kMaxInputFileBytes = 16u << 20;
+
+/// The whole of an input file the user named (`role`: "config file", "sweep file", …). Throws
+/// UserError naming the path when it is missing, not a regular file (a folder, a FIFO that
+/// would block, /dev/zero that never ends) or over `max_bytes` (said with the size).
+std::string read_input_file(const std::string& path, std::uintmax_t max_bytes, const std::string& role);
 
 /// An exclusive advisory lock (flock) on a file, created if missing, held while the object
 /// lives; the kernel drops it when the holder dies, so a killed holder never leaves a stale

@@ -25,16 +25,17 @@ std::string value_to_string(const Value& v) {
   return "\"" + std::get<std::string>(v) + "\"";
 }
 
-namespace {
-
-/// value_to_string cut to a length fit for an error message.
-std::string value_for_message(const Value& v) {
+std::string text_for_message(const std::string& text) {
   // A value pasted by mistake (a file's contents, megabytes long) must not flood the message.
   constexpr std::size_t kLongest = 80;
-  std::string text = value_to_string(v);
   if (text.size() <= kLongest) return text;
   return text.substr(0, kLongest) + fmt::format("… ({} characters)", text.size());
 }
+
+namespace {
+
+/// value_to_string cut to a length fit for an error message.
+std::string value_for_message(const Value& v) { return text_for_message(value_to_string(v)); }
 
 }  // namespace
 

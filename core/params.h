@@ -17,6 +17,8 @@ using Value = std::variant<bool, std::int64_t, double, std::string>;
 
 std::string value_type_name(const Value& v);
 std::string value_to_string(const Value& v);
+/// `text` cut to 80 characters (and its length said) for an error message.
+std::string text_for_message(const std::string& text);
 
 struct ParamSpec {
   std::string name;

@@ -8,6 +8,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +17,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/params.h"
 #include "datasets/dataset.h"
 
 namespace gda {
@@ -74,19 +77,28 @@ struct Rows {
   std::vector<float> x;
   std::vector<double> order;
   std::vector<std::string> labels;
-  bool numeric_labels = true;
+  std::vector<std::size_t> label_rows;  ///< each label's line in the file, for messages
 };
 
-/// The field in column c as a number, or a UserError naming the file, row and column.
+/// The field in column c as a finite number (within float32's range: features are trained on
+/// as float32), or a UserError naming the file, row and column.
 double number_in(const std::vector<std::string>& f, std::size_t c, const Columns& cols, const std::string& path,
                  std::size_t row) {
+  bool number = true;  // else: a number, but not finite or past float32
   try {
     std::size_t used = 0;
-    double v = std::stod(f[c], &used);
-    if (used == f[c].size()) return v;
-  } catch (const std::exception&) {
+    const double v = std::stod(f[c], &used);
+    number = used == f[c].size();
+    if (number && std::isfinite(v) && std::abs(v) <= std::numeric_limits<float>::max()) return v;
+  } catch (const std::out_of_range&) {
+  } catch (const std::invalid_argument&) {
+    number = false;
   }
-  throw UserError(fmt::format("{}:{}: column \"{}\" is \"{}\", not a number", path, row, cols.header[c], f[c]));
+  const std::string field = text_for_message(f[c]);
+  if (!number)
+    throw UserError(fmt::format("{}:{}: column \"{}\" is \"{}\", not a number", path, row, cols.header[c], field));
+  throw UserError(fmt::format("{}:{}: column \"{}\" is \"{}\", not a finite number within float32's range (±3.4e38); "
+                              "fix or drop that row", path, row, cols.header[c], field));
 }
 
 bool is_integer(const std::string& text) {
@@ -109,25 +121,50 @@ Rows read_rows(std::istream& in, const std::string& path, const Columns& cols) {
       throw UserError(fmt::format("{}:{}: {} fields, the header has {}", path, row, f.size(), cols.header.size()));
     for (auto c : cols.features) r.x.push_back(float(number_in(f, c, cols, path, row)));
     if (cols.order_by) r.order.push_back(number_in(f, *cols.order_by, cols, path, row));
+    if (f[cols.label].empty())
+      throw UserError(fmt::format("{}:{}: the label (column \"{}\") is empty; give every row its class", path, row,
+                                  cols.header[cols.label]));
     r.labels.push_back(f[cols.label]);
-    if (!is_integer(f[cols.label])) r.numeric_labels = false;
+    r.label_rows.push_back(row);
   }
   if (r.labels.empty()) throw UserError(fmt::format("{}: no data rows after the header", path));
   return r;
 }
 
-/// Integer labels as they are; names numbered in order of first appearance.
+/// The most classes a label column may number (the model's head has a row per class).
+constexpr std::int64_t kMaxClasses = 100000;
+
+/// Integer labels as they are; names numbered in order of first appearance. Refused: a mix of
+/// integers and other labels (a stray "1.0" beside 0/1/2 would be a class of its own), labels
+/// outside 0 … kMaxClasses − 1, and a column with a single class.
 std::vector<std::int64_t> label_ids(const Rows& r, const std::string& path) {
+  std::optional<std::size_t> an_integer, a_name;
+  for (std::size_t i = 0; i < r.labels.size() && !(an_integer && a_name); ++i)
+    if (auto& first = is_integer(r.labels[i]) ? an_integer : a_name; !first) first = i;
+  if (an_integer && a_name)
+    throw UserError(fmt::format("{}:{}: the label \"{}\" is not an integer, but the label of line {} is (\"{}\"); write "
+                                "every label as an integer 0, 1, … or every label as a name", path,
+                                r.label_rows[*a_name], text_for_message(r.labels[*a_name]),
+                                r.label_rows[*an_integer], r.labels[*an_integer]));
   std::vector<std::int64_t> y;
   std::map<std::string, std::int64_t> ids;
-  for (const auto& l : r.labels) {
-    if (r.numeric_labels) {
+  for (std::size_t i = 0; i < r.labels.size(); ++i) {
+    const std::string& l = r.labels[i];
+    if (an_integer) {
       y.push_back(std::stoll(l));
-      if (y.back() < 0) throw UserError(fmt::format("{}: label {} is negative; labels are 0, 1, 2, …", path, l));
+      if (y.back() < 0 || y.back() >= kMaxClasses)
+        throw UserError(fmt::format("{}:{}: the label {} is outside 0 … {}; number the classes 0, 1, 2, …", path,
+                                    r.label_rows[i], l, kMaxClasses - 1));
     } else {
       y.push_back(ids.emplace(l, std::int64_t(ids.size())).first->second);
+      if (std::int64_t(ids.size()) > kMaxClasses)
+        throw UserError(fmt::format("{}: more than {} different labels; is data.label the right column?", path,
+                                    kMaxClasses));
     }
   }
+  if (std::all_of(y.begin(), y.end(), [&](std::int64_t v) { return v == y.front(); }))
+    throw UserError(fmt::format("{}: every row has the label \"{}\"; adaptation needs at least 2 classes (is data.label "
+                                "the right column?)", path, text_for_message(r.labels.front())));
   return y;
 }
 

@@ -38,7 +38,7 @@ const bool registered = dataset_registry().add(
     {"gaussian",
      "two isotropic Gaussian classes with means ±separation/2 on the first axis (Kumar et al. 2020's "
      "Gaussian setting with shift.generator = \"rotation\"), made in memory",
-     {integer("size", 4000, "number of points (half per class)", 2), integer("dim", 2, "dimension D", 2),
+     {integer("size", 4000, "number of points (half per class)", 2, 1e7), integer("dim", 2, "dimension D", 2, 1e5),
       positive("separation", 4.0, "distance between the two class means"),
       positive("std", 1.0, "standard deviation of each coordinate"),
       integer("seed", 0, "seed of the points (the run's seed shuffles)", 0)},

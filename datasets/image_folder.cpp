@@ -17,6 +17,17 @@
 namespace gda {
 namespace {
 
+/// The image at `f`, empty when OpenCV cannot decode it. OpenCV throws past its pixel limit
+/// (2^30 pixels: a 40000x40000 PNG) with a message that does not name the file.
+cv::Mat read_image(const std::filesystem::path& f, int channels) {
+  try {
+    return cv::imread(f.string(), channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw UserError(fmt::format("{}: OpenCV cannot read it ({}); images up to 2^30 pixels are read, and gda resizes "
+                                "them to data.side anyway: shrink it", f.string(), e.msg));
+  }
+}
+
 namespace fs = std::filesystem;
 
 std::vector<std::string> subfolders(const fs::path& dir) {
@@ -69,7 +80,7 @@ Dataset load_image_folder(const Params& p, const LoadContext& ctx) {
         if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path());
       std::sort(files.begin(), files.end());
       for (const auto& f : files) {
-        cv::Mat img = cv::imread(f.string(), channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+        cv::Mat img = read_image(f, channels);
         if (img.empty()) throw UserError(fmt::format("{}: not a readable image (OpenCV imread failed)", f.string()));
         cv::resize(img, img, cv::Size(side, side), 0, 0, cv::INTER_AREA);
         if (channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
@@ -98,7 +109,7 @@ const bool registered = dataset_registry().add(
     {"image_folder",
      "images in one sub-folder per class (OpenCV), optionally one folder per given domain in a configured order",
      {text("path", "", "folder of class sub-folders, or of domain folders (relative to the config file)"),
-      integer("side", 28, "images are resized to side x side", 4),
+      integer("side", 28, "images are resized to side x side", 4, 1024),
       integer("channels", 1, "1 = grey, 3 = colour (RGB)", 1, 3),
       text("domains", "",
            "comma-separated domain folders under path, in path order (e.g. \"1905,1935,1965\"); empty = path "

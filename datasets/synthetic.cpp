@@ -42,8 +42,8 @@ Dataset make_synthetic(const Params& p, const LoadContext&) {
 
 const bool registered = dataset_registry().add(
     {"synthetic", "random class patterns plus noise, made in memory (for tests and quick studies)",
-     {integer("size", 1200, "number of examples", 1), integer("classes", 4, "number of classes", 2),
-      integer("side", 12, "image side in pixels", 4),
+     {integer("size", 1200, "number of examples", 1, 1e7), integer("classes", 4, "number of classes", 2, 1000),
+      integer("side", 12, "image side in pixels", 4, 1024),
       real("noise", 0.15, "std of the Gaussian pixel noise", 0.0),
       integer("seed", 0, "seed of the class patterns (the run's seed shuffles)", 0)},
      make_synthetic});

@@ -12,6 +12,7 @@
 #include "pipeline/config_schema.h"
 #include "pipeline/toml_source.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "pipeline/plugins.h"
 #include "stages/optim/optimizer.h"
 #include "stages/shift/generator.h"
@@ -97,7 +98,7 @@ class Validator {
     for (auto& [k, node] : root) {
       std::string key(k.str());
       if (node.is_table() && !is_section(key))
-        error(origin(key, node), fmt::format("unknown section [{}]; {}sections are: {}", key,
+        error(origin(key, node), fmt::format("unknown section [{}]; {}sections are: {}", text_for_message(key),
                                              suggestion(key, section_names), joined(section_names)));
     }
     for (const auto& schema : config_schema()) {
@@ -145,7 +146,7 @@ class Validator {
     }
     for (const auto& name : names)
       if (name == *str) return *str;
-    error(origin(full, *n), fmt::format("{}: unknown name \"{}\"; {}known: {}", full, *str,
+    error(origin(full, *n), fmt::format("{}: unknown name \"{}\"; {}known: {}", full, text_for_message(*str),
                                         suggestion(*str, names), joined(names)));
     return "";
   }
@@ -215,7 +216,7 @@ class Validator {
       if (!spec) {
         std::string owner =
             s.chooser.empty() ? "" : fmt::format(" for {} = \"{}\"", dotted(s.name, s.chooser), chosen_name);
-        error(origin(full, node), fmt::format("unknown key {}; {}keys of [{}]{} are: {}", full,
+        error(origin(full, node), fmt::format("unknown key {}; {}keys of [{}]{} are: {}", text_for_message(full),
                                               suggestion(key, known), s.name, owner, joined(known)));
         continue;
       }
@@ -278,6 +279,9 @@ Origins apply_overrides(toml::table& root, const std::vector<std::string>& overr
     } catch (const toml::parse_error&) {
       parsed = toml::table{{"v", text}};  // a bare word: take it as a string
     }
+    if (parsed.size() != 1)  // "0.5\nseed = 99": a second key would be dropped without a word
+      throw UserError(fmt::format("--set {}: the value holds more than one TOML value (a newline?); give one key and "
+                                  "one value per --set", text_for_message(o)));
     auto dot = path.find('.');
     std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
     std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
@@ -375,13 +379,7 @@ Config parse_config(const std::string& toml_text, const std::string& name,
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  if (std::filesystem::is_directory(path))
-    throw UserError(fmt::format("{} is a directory; give the path of a TOML config file", path));
-  std::ifstream in(path);
-  if (!in) throw UserError(fmt::format("cannot read config file {}: check the path", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  Config c = parse_config(text.str(), path, overrides);
+  Config c = parse_config(read_input_file(path, kMaxInputFileBytes, "config file"), path, overrides);
   c.file = path;
   c.dir = std::filesystem::absolute(path).parent_path().string();
   return c;

@@ -32,6 +32,8 @@ void load_plugins(const std::vector<std::string>& paths) {
       entry();
     } catch (const std::exception& e) {
       throw UserError("plugin " + path + ": " + e.what());
+    } catch (...) {  // `throw 42`: not ours to type, still the plugin's failure, not gda's
+      throw UserError("plugin " + path + ": its gda_register_plugin threw something that is not a std::exception");
     }
   }
 }

@@ -13,7 +13,7 @@ namespace gda {
 
 /// Loads each library once per process (later loads of the same file are no-ops) and
 /// calls its gda_register_plugin. Throws UserError naming the library when it cannot be
-/// loaded, has no entry point, or registers a name that is already taken.
+/// loaded, has no entry point, registers a name that is already taken or throws anything.
 void load_plugins(const std::vector<std::string>& paths);
 
 }  // namespace gda

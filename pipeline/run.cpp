@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <tbb/flow_graph.h>
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <torch/torch.h>
 
@@ -156,6 +157,8 @@ int arena_slots(int threads) { return std::max(2, threads); }
 
 /// The run's header: seed, config hash, device and thread budgets, in the summary and the log.
 void start_run(RunState& s) {
+  // First: the resolved config marks the folder as gda's, even if the device is refused next.
+  s.rec.write_config(s.config.to_toml());
   const Params& top = s.config.section("");
   set_deterministic(top.flag("deterministic"));  // before the device's first work
   set_tf32(top.flag("tf32"));
@@ -170,7 +173,6 @@ void start_run(RunState& s) {
   // oversubscribe the cores that training already uses.
   s.summary.train_threads = s.summary.threads;
   s.summary.eval_threads = 1;
-  s.rec.write_config(s.config.to_toml());
   s.rec.log(fmt::format("gda run: {} seed {} → {}", s.config.file.empty() ? "(text)" : s.config.file, s.seed,
                         s.rec.dir()));
   s.rec.log(fmt::format("threads: {} (training {} LibTorch intra-op; evaluation {} intra-op, overlapping; "
@@ -365,8 +367,9 @@ void analyse(RunState& s, Snapshot& snapshot) {
 /// The evaluate node: accuracy of a frozen snapshot on every domain, or on the target
 /// alone (the last domain of the path).
 StageRecord evaluate(RunState& s, Snapshot snapshot) {
-  thread_local bool pinned = false;
-  if (!pinned) use_intra_op_threads(s.summary.eval_threads), pinned = true;
+  // Every time, not once per thread: this TBB worker may have run another run's adapt node
+  // (with the training's thread count) since, and the count would leak into the measurements.
+  use_intra_op_threads(s.summary.eval_threads);
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < s.domains.size(); ++i) {
     const Domain& d = s.domains[i];
@@ -474,6 +477,13 @@ void finish_run(RunState& s) {
   if (s.analysis.on())
     s.rec.log(fmt::format("analysis: {:.1f} s beside evaluation ([analysis], docs/ANALYSIS.md)", summary.seconds.analysis));
   for (const auto& problem : s.analysis_problems) s.rec.log("analysis failed at " + problem);
+  // A stage number past the path is not an error (a sweep over T shares one [analysis]),
+  // but it measured nothing, and the user should hear so.
+  if (s.analysis.stages == AnalysisSettings::Stages::listed && summary.status == "ok" && !stages.empty())
+    for (const int k : s.analysis.listed)
+      if (k > stages.back().stage)
+        s.rec.log(fmt::format("note: analysis.stages names stage {}, but this run's last stage is {}: nothing was "
+                              "measured there", k, stages.back().stage));
   for (const auto& note : s.notes) s.rec.log(note);
   s.rec.log("results: " + s.rec.dir() + "/table.md");
 }
@@ -494,7 +504,13 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
   prepare_run(s);
   s.rec.log(fmt::format("{:>5} {:<8} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7}", "stage", "domain", "pos",
                         "kept", "pl-acc", "loss", "source", "inter", "target", "train-s"));
-  tbb::task_arena arena(arena_slots(s.summary.threads));
+  // Under a one-CPU affinity (a Slurm task with --cpus-per-task=1, taskset -c 0) TBB would
+  // allow no worker thread, and no stage would be recorded until adaptation ended.
+  const auto slots = std::size_t(arena_slots(s.summary.threads));
+  const tbb::global_control workers(
+      tbb::global_control::max_allowed_parallelism,
+      std::max(slots, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)));
+  tbb::task_arena arena(static_cast<int>(slots));
   arena.execute([&] { run_graph(s); });
   finish_run(s);
   return s.summary;

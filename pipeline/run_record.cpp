@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include <torch/version.h>
@@ -73,28 +74,49 @@ RunRecorder::RunRecorder(std::string dir, std::ostream* console) : dir_(std::mov
   if (ec || !fs::is_directory(dir_))
     throw UserError(fmt::format("cannot make the run directory {} ({}); choose another --out or output.dir", dir_,
                                 ec ? ec.message() : "a file of that name is in the way"));
-  // A folder of something else (--out ~, say) is refused: a run would mix its files in.
-  const bool earlier_run = fs::exists(dir_ + "/config.resolved.toml") || fs::exists(dir_ + "/log.txt");
-  if (!earlier_run && fs::directory_iterator(dir_, ec) != fs::directory_iterator())
-    throw UserError(fmt::format("the run directory {} is not empty and holds no earlier run (it has {}); give a new "
-                                "or empty folder as --out or output.name", dir_,
-                                fs::directory_iterator(dir_)->path().filename().string()));
+  // A folder of something else (--out ~, or one holding a log.txt of the user's) is
+  // refused: a run would mix its files in. gda's own runs are known by their resolved config.
+  const bool earlier_run = fs::exists(dir_ + "/config.resolved.toml");
+  if (!earlier_run)
+    for (const auto& e : fs::directory_iterator(dir_, ec))
+      if (e.path().filename() != kLockFile)  // left by a run that ended before its config was written
+        throw UserError(fmt::format("the run directory {} is not empty and holds no earlier run (it has {}); give a "
+                                    "new or empty folder as --out or output.name", dir_,
+                                    e.path().filename().string()));
+  // One writer at a time: a second run into the folder waits a little, then is refused.
+  lock_ = std::make_unique<FileLock>(dir_ + "/" + kLockFile, 3, "the run directory " + dir_,
+                                     "wait for that run to end, or give this one another --out");
   // A run into a folder that held an earlier run replaces it: none of the earlier run's
   // results may stay beside the new config (a failed rerun would otherwise look finished).
-  bool replaced = false;
-  for (const char* old : {"summary.json", "stages.jsonl", "table.md"}) replaced |= fs::remove(dir_ + "/" + old, ec);
-  if (!std::ofstream(dir_ + "/log.txt", std::ios::trunc))
-    throw UserError(fmt::format("cannot write in the run directory {}; check its permissions", dir_));
-  if (replaced) log("note: " + dir_ + " held an earlier run; its results were removed");
+  for (const char* old : {"summary.json", "stages.jsonl", "table.md"}) replaced_ |= fs::remove(dir_ + "/" + old, ec);
+  // What an earlier run's failed writes left (core/files.h's atomic_write: NAME.tmp.PID).
+  std::vector<fs::path> leftovers;
+  for (const auto& e : fs::directory_iterator(dir_, ec))
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) leftovers.push_back(e.path());
+  for (const auto& p : leftovers) fs::remove(p, ec);
 }
 
 void RunRecorder::write_config(const std::string& resolved_toml) {
+  // The config first: it marks the folder as a run of gda's (a log.txt alone may be the user's).
   atomic_write(dir_ + "/config.resolved.toml", resolved_toml);
+  if (!std::ofstream(dir_ + "/log.txt", std::ios::trunc))
+    throw UserError(fmt::format("cannot write in the run directory {}; check its permissions", dir_));
+  if (replaced_) log("note: " + dir_ + " held an earlier run; its results were removed");
 }
 
+RunRecorder::~RunRecorder() = default;
+
 void RunRecorder::log(const std::string& line) {
-  std::ofstream(dir_ + "/log.txt", std::ios::app) << line << "\n";
+  std::ofstream out(dir_ + "/log.txt", std::ios::app);
+  out << line << "\n";
+  out.close();
   if (console_) *console_ << line << std::endl;
+  if (!out && !log_failed_) {  // a full disk: said once, where it can still be read
+    log_failed_ = true;
+    (console_ ? *console_ : std::cerr) << "gda: warning: cannot write " << dir_
+                                       << "/log.txt (disk full?); its lines from here on are only on the console"
+                                       << std::endl;
+  }
 }
 
 std::string stage_json_line(const StageRecord& r) {

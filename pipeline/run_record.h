@@ -2,11 +2,13 @@
 // What a run reports: the stages' records (stages/train/stage_record.h), a summary, and the files they go to
 // (stages.jsonl, summary.json, table.md in the run directory; all written atomically).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "core/files.h"
 #include "stages/train/stage_record.h"
 
 namespace gda {
@@ -43,10 +45,15 @@ StageRecord stage_from_json_line(const std::string& line);
 /// Writes a run's records into its directory as they arrive.
 class RunRecorder {
  public:
-  /// Creates dir (and parents). `console` gets the human-readable table rows.
+  /// Creates dir (and parents) and locks it (kLockFile) while the recorder lives. Refuses a
+  /// folder that is not empty and holds no earlier run, and one another run is writing.
+  /// `console` gets the human-readable table rows.
   RunRecorder(std::string dir, std::ostream* console);
+  ~RunRecorder();
+  static constexpr const char* kLockFile = "run.lock";
   const std::string& dir() const { return dir_; }
 
+  /// config.resolved.toml, then a fresh log.txt: call it first.
   void write_config(const std::string& resolved_toml);
   void add_stage(const StageRecord& r);  ///< appends to stages.jsonl, refreshes table.md
   void finish(const RunSummary& s);      ///< summary.json, final table.md
@@ -60,6 +67,9 @@ class RunRecorder {
  private:
   std::string dir_;
   std::ostream* console_;
+  std::unique_ptr<FileLock> lock_;
+  bool replaced_ = false;  ///< an earlier run's results were removed (said once the log starts)
+  bool log_failed_ = false;
   std::vector<StageRecord> stages_;
   std::string jsonl_;
 };

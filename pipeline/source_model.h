@@ -16,6 +16,10 @@ bool has_source_model(const std::string& dir);
 /// into `dir` (created if needed).
 void save_source_model(const std::string& dir, const Model& model, const StageRecord& stage0);
 
+/// Why the model in `dir` cannot be loaded ("" when it reads: an archive of tensors and a
+/// stage-0 record), checked without a model to load it into.
+std::string unreadable_source_model(const std::string& dir);
+
 /// Loads the weights and buffers onto `model`'s device (same architecture) and returns stage 0's
 /// record (training fields only). Throws UserError if the files do not fit the model.
 StageRecord load_source_model(const std::string& dir, Model& model);

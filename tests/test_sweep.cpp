@@ -10,6 +10,7 @@
 #include "pipeline/config.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/hash.h"
 #include "core/process.h"
 #include "pipeline/sweep/job_graph.h"
 #include "pipeline/sweep/plan.h"
@@ -177,6 +178,9 @@ TEST(SweepDag, CyclesMissingInputsAndConflictingOutputsAreRefused) {
   EXPECT_THROW(checked_job_order(conflict), UserError);
 }
 
+/// A job hash as gda writes them (16 hex digits: plan.json's are checked) for a test's name.
+std::string job_hash(const std::string& name) { return fmt::format("{:016x}", fnv1a(name, kGdaHashStart)); }
+
 /// A run's result folder written by hand: final accuracy `acc`, stage accuracies `stages`.
 void write_run(const std::string& dir, const std::string& hash, double acc, std::vector<double> stages,
                double seconds) {
@@ -201,16 +205,17 @@ SweepPlan hand_made_plan(const std::string& dir, std::vector<std::string> axes) 
   return plan;
 }
 
-/// Appends a job to a hand-made plan; returns its hash.
-std::string add_job(SweepPlan& plan, const std::string& hash, std::map<std::string, std::string> point,
+/// Appends a job named `name` to a hand-made plan; returns its hash (job_hash(name)).
+std::string add_job(SweepPlan& plan, const std::string& name, std::map<std::string, std::string> point,
                     SweepJob::Kind kind = SweepJob::Kind::run) {
   SweepJob j;
   j.kind = kind;
-  j.hash = hash;
+  j.hash = job_hash(name);
+  j.source_hash = kind == SweepJob::Kind::source ? j.hash : job_hash("s0");
   j.point = std::move(point);
   j.index = int(plan.jobs.size());
   plan.jobs.push_back(j);
-  return hash;
+  return j.hash;
 }
 
 TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
@@ -220,15 +225,16 @@ TEST(SweepReport, MeanAndSampleStdOverSeedsOnHandMadeResults) {
   for (int seed = 0; seed < 3; ++seed) add_job(plan, fmt::format("a{}", seed), {{"optimizer.name", "\"adam\""}, {"seed", std::to_string(seed)}});
   for (int seed = 0; seed < 3; ++seed) add_job(plan, fmt::format("b{}", seed), {{"optimizer.name", "\"sam\""}, {"seed", std::to_string(seed)}});
   atomic_write(dir + "/plan.json", plan.to_json());
-  std::filesystem::create_directories(dir + "/sources/s0");
+  std::filesystem::create_directories(dir + "/sources/" + job_hash("s0"));
+  for (const char* file : {"/model.pt", "/stage0.json"}) atomic_write(dir + "/sources/" + job_hash("s0") + file, "");
   // adam: final 0.5, 0.6, 0.7 → mean 0.6; deviations −0.1, 0, 0.1 → sample std √(0.02/2) = 0.1.
-  write_run(dir, "a0", 0.5, {0.3, 0.5}, 10);
-  write_run(dir, "a1", 0.6, {0.2, 0.6}, 20);
-  write_run(dir, "a2", 0.7, {0.4, 0.7}, 30);
+  write_run(dir, job_hash("a0"), 0.5, {0.3, 0.5}, 10);
+  write_run(dir, job_hash("a1"), 0.6, {0.2, 0.6}, 20);
+  write_run(dir, job_hash("a2"), 0.7, {0.4, 0.7}, 30);
   // sam: one finished run (no std), one error, one never run.
-  write_run(dir, "b0", 0.8, {0.3, 0.8}, 40);
+  write_run(dir, job_hash("b0"), 0.8, {0.3, 0.8}, 40);
   std::filesystem::create_directories(dir + "/failed");
-  atomic_write(dir + "/failed/b1.txt", "job 5 (sam seed 1): bad data\n");
+  atomic_write(dir + "/failed/" + job_hash("b1") + ".txt", "job 5 (sam seed 1): bad data\n");
 
   const SweepReport r = collect_report(dir);
   EXPECT_EQ(r.axes, std::vector<std::string>{"optimizer.name"});
@@ -417,23 +423,23 @@ TEST(SweepReport, DamagedResultsAndPointsWithoutAnAxisAreReportedNotFatal) {
   add("gone", {{"shift.T", "2"}, {"seed", "1"}});
   add("garbled", {{"shift.T", "2"}, {"seed", "2"}});
   atomic_write(dir + "/plan.json", plan.to_json());
-  write_run(dir, "t2", 0.5, {0.3, 0.5}, 10);
-  write_run(dir, "t5", 0.6, {0.3, 0.6}, 10);
-  write_run(dir, "sam", 0.7, {0.3, 0.7}, 10);
-  write_run(dir, "cut", 0.7, {0.3, 0.7}, 10);
-  std::filesystem::resize_file(dir + "/runs/cut/summary.json", 20);  // truncated
-  write_run(dir, "gone", 0.7, {0.3, 0.7}, 10);
-  std::filesystem::remove(dir + "/runs/gone/summary.json");
-  write_run(dir, "garbled", 0.7, {0.3, 0.7}, 10);
-  atomic_write(dir + "/runs/garbled/stages.jsonl", "{\"stage\": 0, \"accuracy\": {\"target\": 0.3}}\n{\"sta\n");
+  write_run(dir, job_hash("t2"), 0.5, {0.3, 0.5}, 10);
+  write_run(dir, job_hash("t5"), 0.6, {0.3, 0.6}, 10);
+  write_run(dir, job_hash("sam"), 0.7, {0.3, 0.7}, 10);
+  write_run(dir, job_hash("cut"), 0.7, {0.3, 0.7}, 10);
+  std::filesystem::resize_file(dir + "/runs/" + job_hash("cut") + "/summary.json", 20);  // truncated
+  write_run(dir, job_hash("gone"), 0.7, {0.3, 0.7}, 10);
+  std::filesystem::remove(dir + "/runs/" + job_hash("gone") + "/summary.json");
+  write_run(dir, job_hash("garbled"), 0.7, {0.3, 0.7}, 10);
+  atomic_write(dir + "/runs/" + job_hash("garbled") + "/stages.jsonl", "{\"stage\": 0, \"accuracy\": {\"target\": 0.3}}\n{\"sta\n");
 
   const SweepReport r = collect_report(dir);
   EXPECT_EQ(r.ok, 3);
   EXPECT_EQ(r.errors, 3);
   const std::string md = write_report(dir, r);
   for (const std::string& expected :
-       {dir + "/runs/cut/summary.json", dir + "/runs/gone/summary.json is missing", dir + "/runs/garbled/stages.jsonl:2",
-        "delete " + dir + "/runs/cut and run gda sweep again"})
+       {dir + "/runs/" + job_hash("cut") + "/summary.json", dir + "/runs/" + job_hash("gone") + "/summary.json is missing", dir + "/runs/" + job_hash("garbled") + "/stages.jsonl:2",
+        "delete " + dir + "/runs/" + job_hash("cut") + " and run gda sweep again"})
     EXPECT_NE(md.find(expected), std::string::npos) << expected << "\n" << md;
   EXPECT_NE(md.find("| 2 |  | 1/3 | 50.0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("|  | sam | 1/1 | 70.0 |"), std::string::npos) << md;

@@ -11,8 +11,10 @@
 #include "pipeline/config.h"
 #include "pipeline/config_reference.h"
 #include "core/error.h"
+#include "core/params.h"
 #include "core/libstdcxx_guard.h"
 #include "pipeline/run.h"
+#include "pipeline/sweep/job.h"
 #include "tools/sweep_commands.h"
 #include "stages/models/model.h"
 #include "stages/optim/optimizer.h"
@@ -43,7 +45,8 @@ int list(const std::string& what) {
 struct RunArgs {
   std::string config_path, out_dir, what, device;
   std::vector<std::string> overrides;
-  std::optional<long> seed, threads;
+  std::optional<std::string> seed;  ///< as typed: CLI11 would clamp 2^63 to the largest long
+  std::optional<long> threads;
   CLI::App *run = nullptr, *validate = nullptr, *list = nullptr;
 };
 
@@ -69,7 +72,17 @@ void add_run_commands(CLI::App& app, RunArgs& a) {
 /// Appends the flags' overrides and refuses a key given twice (two --set, or --seed with
 /// --set seed=…): which one should win is the user's to say, not an order's.
 void add_flag_overrides(RunArgs& a) {
-  if (a.seed) a.overrides.push_back(fmt::format("seed={}", *a.seed));
+  if (a.seed) {
+    // Seeds are 0 … 2^63 − 1 (the config's integers); a larger one is refused, not clamped,
+    // or every seed past it would be one run.
+    std::string s = *a.seed;
+    s.erase(0, std::min(s.find_first_not_of('0'), s.size() - 1));  // 007 is 7 (TOML refuses leading zeros)
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos ||
+        (s.size() == 19 && s > "9223372036854775807"))
+      throw gda::UserError("--seed " + gda::text_for_message(*a.seed) +
+                           ": give a whole number from 0 to 9223372036854775807");
+    a.overrides.push_back("seed=" + s);
+  }
   if (a.threads) a.overrides.push_back(fmt::format("threads={}", *a.threads));
   if (!a.device.empty()) a.overrides.push_back("device=" + a.device);
   std::map<std::string, std::string> given;
@@ -90,6 +103,11 @@ int run_command(RunArgs& a) {
     std::cerr << a.config_path << ": ok\n";
     return 0;
   }
+  const std::string out = a.out_dir.empty() ? gda::default_run_dir(config) : a.out_dir;
+  if (const std::string sweep = gda::sweep_folder_around(out); !sweep.empty())
+    throw gda::UserError(fmt::format("{} is inside the sweep folder {}, whose runs are the sweep's to write; give "
+                                     "another --out (gda job {} --index I runs one of the sweep's jobs)", out, sweep,
+                                     sweep));
   auto summary = gda::run_experiment(config, {a.out_dir, &std::cout});
   // "error": a mistake in the input that showed only mid-run (exit 2, as before the run);
   // "failed": a numerical failure (exit 3). Stages finished before either are kept.
@@ -129,6 +147,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "gda: internal error (please report): " << e.what() << "\n";
+    return 70;
+  } catch (...) {  // only a plugin's code throws what is not a std::exception
+    std::cerr << "gda: error: something threw a value that is not a std::exception (a plugin's code?); the "
+                 "stages finished before it are kept\n";
     return 70;
   }
 }

@@ -76,6 +76,23 @@ SlurmOptions slurm_options(const SweepArgs& a, const SweepPlan& plan) {
   return {this_binary(), a.sbatch, a.max_parallel, a.device, gpu};
 }
 
+/// gda run's rule for --out: a folder that is not empty and holds no sweep of gda's (a
+/// plan.json that reads as one) is the user's, and a sweep would overwrite its files.
+void refuse_foreign_folder(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || fs::is_empty(dir, ec)) return;
+  std::string why;
+  try {
+    read_sweep_plan(dir);
+    return;
+  } catch (const UserError& e) {
+    why = fs::exists(dir + "/plan.json") ? "its plan.json is not one gda wrote" : "it holds no plan.json";
+  }
+  throw UserError(fmt::format("the sweep folder {} is not empty and is not a sweep folder ({}; it has {}); give a new "
+                              "or empty folder as --out, or the folder of an earlier sweep to resume it", dir, why,
+                              fs::directory_iterator(dir)->path().filename().string()));
+}
+
 int sweep_command(const SweepArgs& a) {
   const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   if (const std::string problem = a.launcher == "local" && !a.device.empty() ? device_problem(a.device) : "";
@@ -97,6 +114,7 @@ int sweep_command(const SweepArgs& a) {
     return 0;
   }
   checked_job_order(plan);
+  refuse_foreign_folder(dir);
   fs::create_directories(dir);
   // One sweep writes a folder at a time. The jobs it starts inherit the lock, so a folder
   // stays locked until they have ended too.

@@ -13,7 +13,12 @@ namespace gda {
 /// The plan stored in a sweep folder (plan.json).
 SweepPlan read_sweep_plan(const std::string& dir);
 
-/// Whether the job's result folder exists.
+/// The sweep folder `path` is or lies in (a folder holding plan.json and sweep.lock, which
+/// every gda sweep writes), or "" when none: `gda run --out` refuses one, as its runs belong to
+/// the sweep's plan and `gda report` would average a foreign run as one of them.
+std::string sweep_folder_around(const std::string& path);
+
+/// Whether the job's result is there: a run's folder, a source job's model.
 bool job_finished(const std::string& dir, const SweepJob& job);
 
 /// Runs job `index` unless it is finished. A run that fails numerically (NaN) is a

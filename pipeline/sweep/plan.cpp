@@ -155,10 +155,7 @@ using Grid = std::vector<std::pair<std::string, std::vector<std::string>>>;
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 toml::table parse_sweep_file(const std::string& sweep_file) {
-  if (!fs::exists(sweep_file)) throw UserError(fmt::format("sweep file {} does not exist; check the path", sweep_file));
-  if (fs::is_directory(sweep_file))
-    throw UserError(fmt::format("{} is a directory; give the path of a sweep file (docs/SWEEPS.md)", sweep_file));
-  const std::string text = read_text(sweep_file);
+  const std::string text = read_input_file(sweep_file, kMaxInputFileBytes, "sweep file");
   check_key_depth(text, sweep_file);
   toml::table root;
   try {
@@ -385,6 +382,34 @@ std::string SweepPlan::to_json() const {
   return j.dump(1) + "\n";
 }
 
+namespace {
+
+/// A hash as gda writes it: 16 lowercase hex digits, so that a folder or file name made from
+/// it stays inside the sweep folder.
+bool is_job_hash(const std::string& h) {
+  return h.size() == 16 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+/// Every name a path is made from, and every index, checked before any path is made: plan.json
+/// is a file anyone may edit, and a hash of "../../x" would reach outside the sweep folder.
+void check_plan_names(const SweepPlan& plan, const std::string& name) {
+  for (std::size_t i = 0; i < plan.jobs.size(); ++i) {
+    const SweepJob& job = plan.jobs[i];
+    const auto refuse = [&](const std::string& what) {
+      throw UserError(fmt::format("{}: job {} {}; plan.json was edited or damaged: run gda sweep again to "
+                                  "rewrite it", name, i, what));
+    };
+    if (job.index != int(i)) refuse(fmt::format("has the index {}", job.index));
+    for (const std::string* h : {&job.hash, &job.source_hash})
+      if (!is_job_hash(*h)) refuse(fmt::format("has the hash \"{}\", not 16 hex digits", h->substr(0, 40)));
+    if (job.kind == SweepJob::Kind::source && job.source_hash != job.hash) refuse("is a source job of another hash");
+    for (const int k : job.needs)
+      if (k < 0 || k >= int(plan.jobs.size()) || k == int(i)) refuse(fmt::format("needs job {}, not in the plan", k));
+  }
+}
+
+}  // namespace
+
 SweepPlan SweepPlan::from_json(const std::string& text, const std::string& name) {
   try {
     const json j = json::parse(text);
@@ -399,7 +424,11 @@ SweepPlan SweepPlan::from_json(const std::string& text, const std::string& name)
     for (const auto& e : j.at("jobs")) {
       SweepJob job;
       job.index = e.at("index").get<int>();
-      job.kind = e.at("kind").get<std::string>() == "source" ? SweepJob::Kind::source : SweepJob::Kind::run;
+      const std::string kind = e.at("kind").get<std::string>();
+      if (kind != "source" && kind != "run")
+        throw UserError(fmt::format("{}: job {} is of kind \"{}\" (source or run); run gda sweep again to rewrite "
+                                    "plan.json", name, plan.jobs.size(), kind.substr(0, 40)));
+      job.kind = kind == "source" ? SweepJob::Kind::source : SweepJob::Kind::run;
       job.hash = e.at("hash").get<std::string>();
       job.source_hash = e.at("source_hash").get<std::string>();
       job.overrides = e.at("overrides").get<std::vector<std::string>>();
@@ -409,6 +438,7 @@ SweepPlan SweepPlan::from_json(const std::string& text, const std::string& name)
       job.config = e.value("config", "");
       plan.jobs.push_back(std::move(job));
     }
+    check_plan_names(plan, name);
     return plan;
   } catch (const json::exception& e) {
     throw UserError(name + ": not a sweep plan (" + e.what() + "); run gda sweep again to rewrite it");

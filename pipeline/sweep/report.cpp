@@ -9,14 +9,17 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/files.h"
 #include "core/hash.h"
 #include "core/random.h"
 #include "core/stopwatch.h"
 #include "core/process.h"
 #include "pipeline/run_record.h"
+#include "pipeline/sweep/gnuplot_text.h"
 #include "pipeline/sweep/job.h"
 
 namespace gda {
@@ -40,8 +43,9 @@ std::optional<double> optional_number(const json& s, const char* key) {
 /// (naming nothing) or std::runtime_error (naming the file) when they are damaged.
 void read_finished_run(const std::string& run_dir, RunResult& r) {
   const std::string summary_file = run_dir + "/summary.json";
-  const std::string summary = read_text(summary_file);
-  if (summary.empty()) throw std::runtime_error(summary_file + " is missing or empty");
+  if (!fs::exists(summary_file)) throw std::runtime_error(summary_file + " is missing");
+  const std::string summary = read_input_file(summary_file, kMaxInputFileBytes, "run summary");
+  if (summary.empty()) throw std::runtime_error(summary_file + " is empty");
   const json s = json::parse(summary);
   r.status = s.at("status").get<std::string>();
   r.error = s.value("error", "");
@@ -56,10 +60,13 @@ void read_finished_run(const std::string& run_dir, RunResult& r) {
   r.seconds = s.at("seconds").at("total").get<double>();
   r.forward = double(s.at("passes").at("forward").get<std::int64_t>());
   r.backward = double(s.at("passes").at("backward").get<std::int64_t>());
-  std::ifstream in(run_dir + "/stages.jsonl");
+  const std::string stages_file = run_dir + "/stages.jsonl";
+  std::istringstream in(fs::exists(stages_file) ? read_input_file(stages_file, 64 * kMaxInputFileBytes, "stage record")
+                                                : std::string());
   int number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // a blank line (an editor's last newline)
     std::map<std::string, double> acc, analysis;
     try {
       const json stage = json::parse(line);  // named: items() of a temporary would dangle
@@ -128,7 +135,7 @@ const char* kPlotHead = "set terminal pngcairo size 1100,600\nset termoption noe
                         "set grid\n";
 
 /// A group's name in a plot: the compared axis's value alone, the other keys as key=value
-/// (their last part: T=5).
+/// (their last part: T=5). The user's text: quote it (gnuplot_text.h) before it reaches a script.
 std::string plot_label(const SweepReport& report, const ResultGroup& g, const std::string& skip = "") {
   std::string label;
   for (const auto& a : report.axes) {
@@ -137,9 +144,6 @@ std::string plot_label(const SweepReport& report, const ResultGroup& g, const st
     label += (label.empty() ? "" : " ") +
              (a == report.compare_axis ? value : a.substr(a.rfind('.') + 1) + "=" + value);
   }
-  // Inside a gnuplot string: no quote or backslash of the user's may end or escape it.
-  std::replace(label.begin(), label.end(), '"', '\'');
-  std::replace(label.begin(), label.end(), '\\', '/');
   return label.empty() ? "base config" : label;
 }
 
@@ -189,7 +193,7 @@ void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t
   std::string data, lines;
   int block = 0;
   for (const auto* g : groups) {
-    data += "# " + g->label + "\n";
+    data += "# " + gnuplot_data_text(g->label) + "\n";
     for (std::size_t k = 0; k < g->stage_target.size(); ++k) {
       const MeanStd& m = g->stage_target[k];
       if (m.mean)
@@ -199,8 +203,8 @@ void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t
     data += "\n\n";
     const std::string style = line_style(is_baseline(report, *g), block);
     lines += fmt::format("{0}'by_stage.dat' index {1} using 1:3:4 with filledcurves fs transparent solid 0.12 "
-                         "noborder {2} notitle, 'by_stage.dat' index {1} using 1:2 with linespoints {2} title \"{3}\"",
-                         block ? ", " : "", block, style, plot_label(report, *g, "shift.T"));
+                         "noborder {2} notitle, 'by_stage.dat' index {1} using 1:2 with linespoints {2} title {3}",
+                         block ? ", " : "", block, style, gnuplot_quoted(plot_label(report, *g, "shift.T")));
     ++block;
   }
   if (!block) return;
@@ -208,9 +212,11 @@ void plot_by_stage(const std::string& out, const SweepReport& report, bool has_t
   gnuplot(out, "accuracy_by_stage",
           fmt::format("{}set output 'accuracy_by_stage.png'\nset xlabel 'stage (0 = source model)'\nset xtics 1\n"
                       "set ylabel 'target accuracy (%), mean ± std over seeds'\n"
-                      "set title 'Target accuracy after each stage{}{}'\nplot {}\n",
-                      kPlotHead, has_t ? " (T = " + max_t + ")" : "",
-                      trimmed ? "; baseline, best 3 and worst 3 (all in final_ranked.png)" : "", lines),
+                      "set title {}\nplot {}\n",
+                      kPlotHead,
+                      gnuplot_quoted("Target accuracy after each stage" + (has_t ? " (T = " + max_t + ")" : "") +
+                                     (trimmed ? "; baseline, best 3 and worst 3 (all in final_ranked.png)" : "")),
+                      lines),
           made);
 }
 
@@ -230,14 +236,14 @@ void plot_by_t(const std::string& out, const SweepReport& report, std::string& m
     std::sort(groups.begin(), groups.end(), [](const ResultGroup* a, const ResultGroup* b) {
       return std::stod(a->point.at("shift.T")) < std::stod(b->point.at("shift.T"));
     });
-    d += "# " + name + "\n";
+    d += "# " + gnuplot_data_text(name) + "\n";
     for (const auto* g : groups)
       if (g->final_target.mean)
-        d += fmt::format("{} {:.6f} {:.6f}\n", g->point.at("shift.T"), 100 * *g->final_target.mean,
+        d += fmt::format("{} {:.6f} {:.6f}\n", gnuplot_data_text(g->point.at("shift.T")), 100 * *g->final_target.mean,
                          100 * g->final_target.std.value_or(0));
     d += "\n\n";
-    l += fmt::format("{}'by_T.dat' index {} with yerrorlines {} title \"{}\"", i ? ", " : "", i,
-                     line_style(baseline[name], i), name);
+    l += fmt::format("{}'by_T.dat' index {} with yerrorlines {} title {}", i ? ", " : "", i,
+                     line_style(baseline[name], i), gnuplot_quoted(name));
     ++i;
   }
   if (!i) return;
@@ -261,7 +267,7 @@ void plot_ranked(const std::string& out, const SweepReport& report, std::string&
   for (std::size_t i = 0; i < ranked.size(); ++i)
     d += fmt::format("{} {:.6f} {:.6f} {} \"{}\"\n", i, 100 * *ranked[i]->final_target.mean,
                      100 * ranked[i]->final_target.std.value_or(0), is_baseline(report, *ranked[i]) ? 0x000000 : 0x5b8db8,
-                     plot_label(report, *ranked[i]));
+                     gnuplot_data_text(plot_label(report, *ranked[i])));
   atomic_write(out + "/ranked.dat", d);
   gnuplot(out, "final_ranked",
           fmt::format("set terminal pngcairo size {},600\nset termoption noenhanced\nset grid ytics\n"
@@ -652,16 +658,16 @@ void plot_measurement_by_stage(const std::string& out, const SweepReport& report
   // Equal panels on the left two thirds; the legend in the third to their right.
   std::string data, script = fmt::format("set terminal pngcairo size {},500\nset termoption noenhanced\nset grid\n"
                                          "set output 'analysis_{}.png'\nset multiplot layout 1,{} margins 0.06,0.69,"
-                                         "0.12,0.86 spacing 0.07,0 title '{} after each stage, mean ± std over "
-                                         "seeds{}'\n",
-                                         480 * keys.size() + 520, measure, keys.size(), measure,
-                                         trimmed ? " (baseline, best 3, worst 3)" : "");
+                                         "0.12,0.86 spacing 0.07,0 title {}\n",
+                                         480 * keys.size() + 520, measure, keys.size(),
+                                         gnuplot_quoted(measure + " after each stage, mean ± std over seeds" +
+                                                        (trimmed ? " (baseline, best 3, worst 3)" : "")));
   int block = 0;
   for (std::size_t p = 0; p < keys.size(); ++p) {
     const bool last_panel = p + 1 == keys.size();  // the legend goes beside the last panel
     std::string lines;
     for (std::size_t i = 0; i < groups.size(); ++i) {
-      data += "# " + groups[i]->label + " " + keys[p] + "\n";
+      data += "# " + gnuplot_data_text(groups[i]->label + " " + keys[p]) + "\n";
       const auto it = groups[i]->stage_analysis.find(keys[p]);
       if (it != groups[i]->stage_analysis.end())
         for (std::size_t k = 0; k < it->second.size(); ++k)
@@ -670,13 +676,13 @@ void plot_measurement_by_stage(const std::string& out, const SweepReport& report
                                 *m.mean + m.std.value_or(0));
       data += "\n\n";
       const std::string style = line_style(is_baseline(report, *groups[i]), int(i));
-      const std::string title = last_panel ? "title \"" + plot_label(report, *groups[i]) + "\"" : "notitle";
+      const std::string title = last_panel ? "title " + gnuplot_quoted(plot_label(report, *groups[i])) : "notitle";
       lines += fmt::format("{0}'analysis_{1}.dat' index {2} using 1:3:4 with filledcurves fs transparent solid 0.12 "
                            "noborder {3} notitle, 'analysis_{1}.dat' index {2} using 1:2 with linespoints {3} {4}",
                            i ? ", " : "", measure, block++, style, title);
     }
-    script += fmt::format("set title '{}'\nset xlabel 'stage (0 = source model)'\nset key {}\nplot {}\n",
-                          keys[p].substr(0, keys[p].find('/')), last_panel ? "on at screen 0.71,0.86 left top Left reverse" : "off",
+    script += fmt::format("set title {}\nset xlabel 'stage (0 = source model)'\nset key {}\nplot {}\n",
+                          gnuplot_quoted(keys[p].substr(0, keys[p].find('/'))), last_panel ? "on at screen 0.71,0.86 left top Left reverse" : "off",
                           lines);
   }
   atomic_write(out + "/analysis_" + measure + ".dat", data);
@@ -690,22 +696,23 @@ void plot_sharpness_vs_accuracy(const std::string& out, const SweepReport& repor
   std::string data, points;
   int block = 0;
   for (const auto& g : report.groups) {
-    data += "# " + g.label + "\n";
+    data += "# " + gnuplot_data_text(g.label) + "\n";
     for (const auto& r : g.runs)
       if (const auto x = at_last_stage(r, m.measurement); x && r.status == "ok" && r.final_target)
         data += fmt::format("{:.8g} {:.6f}\n", *x, 100 * *r.final_target);
     data += "\n\n";
-    points += fmt::format("{}'sharpness_vs_accuracy.dat' index {} with points pt 7 ps 1.3 {} title \"{}\"",
+    points += fmt::format("{}'sharpness_vs_accuracy.dat' index {} with points pt 7 ps 1.3 {} title {}",
                           block ? ", " : "", block,
                           is_baseline(report, g) ? "lc rgb 'black'" : fmt::format("lc {}", block + 1),
-                          plot_label(report, g));
+                          gnuplot_quoted(plot_label(report, g)));
     ++block;
   }
   atomic_write(out + "/sharpness_vs_accuracy.dat", data);
   gnuplot(out, "sharpness_vs_accuracy",
-          fmt::format("{}set output 'sharpness_vs_accuracy.png'\nset xlabel '{} at the last stage'\n"
-                      "set ylabel 'final target accuracy (%)'\nset title 'One point per run; Spearman rho {}'\n"
-                      "plot {}\n", kPlotHead, m.measurement, correlation_text(m.over_runs), points),
+          fmt::format("{}set output 'sharpness_vs_accuracy.png'\nset xlabel {}\n"
+                      "set ylabel 'final target accuracy (%)'\nset title {}\n"
+                      "plot {}\n", kPlotHead, gnuplot_quoted(m.measurement + " at the last stage"),
+                      gnuplot_quoted("One point per run; Spearman rho " + correlation_text(m.over_runs)), points),
           made);
 }
 
@@ -732,8 +739,10 @@ std::string plot_analysis(const std::string& dir, const SweepReport& report) {
                                                            [](const MeanStd& m) { return m.mean.has_value(); }));
     return most;
   };
-  for (const auto& [measure, keys] : panels)  // a line needs two stages ("last" alone: the table and the scatter)
-    if (stages_measured(keys) >= 2) plot_measurement_by_stage(out, report, measure, keys, groups, trimmed, made);
+  // A line needs two stages ("last" alone: the table and the scatter); a name read back from
+  // an edited stages.jsonl that could not be part of a file name is left out.
+  for (const auto& [measure, keys] : panels)
+    if (stages_measured(keys) >= 2 && plain_file_name_part(measure)) plot_measurement_by_stage(out, report, measure, keys, groups, trimmed, made);
   if (!report.sharpness_vs_accuracy.empty()) plot_sharpness_vs_accuracy(out, report, made);
   return made;
 }
@@ -833,18 +842,33 @@ std::string report_json(const SweepReport& report) {
 
 }  // namespace
 
+namespace {
+
+std::string unwritten(const std::string& dir, const std::string& why) {
+  return "\nThe report's files could not be written in " + dir + " (" + why + "): this printed copy is the only one.\n";
+}
+
+}  // namespace
+
 std::string write_report(const std::string& dir, const SweepReport& report) {
   std::string md = "# Sweep report\n\n" + markdown_context(report) + markdown_groups(report) + difference_legend(report) +
                    markdown_stages(report) + markdown_analysis(report) + markdown_problems(report);
-  md += "\n" + plot(dir, report) + "\n";
-  if (const std::string analysis_plots = plot_analysis(dir, report); !analysis_plots.empty())
-    md += "\nAnalysis plots: " + analysis_plots + "\n";
-  atomic_write(dir + "/report.md", md);
-  atomic_write(dir + "/report.csv", groups_csv(report));
-  atomic_write(dir + "/stages.csv", stages_csv(report));
-  atomic_write(dir + "/report.json", report_json(report));
-  if (!measurement_names(report).empty()) atomic_write(dir + "/analysis_stages.csv", analysis_csv(report));
-  return md;
+  // A folder that cannot be written (read-only, a full disk) still gets its report, printed.
+  try {
+    std::string plots = "\n" + plot(dir, report) + "\n";
+    if (const std::string analysis_plots = plot_analysis(dir, report); !analysis_plots.empty())
+      plots += "\nAnalysis plots: " + analysis_plots + "\n";
+    atomic_write(dir + "/report.md", md + plots);
+    atomic_write(dir + "/report.csv", groups_csv(report));
+    atomic_write(dir + "/stages.csv", stages_csv(report));
+    atomic_write(dir + "/report.json", report_json(report));
+    if (!measurement_names(report).empty()) atomic_write(dir + "/analysis_stages.csv", analysis_csv(report));
+    return md + plots;
+  } catch (const UserError& e) {  // from atomic_write
+    return md + unwritten(dir, e.what());
+  } catch (const fs::filesystem_error& e) {  // from making plots/
+    return md + unwritten(dir, e.what());
+  }
 }
 
 }  // namespace gda

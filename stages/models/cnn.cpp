@@ -59,8 +59,8 @@ class Cnn : public Model {
 
 const bool registered = model_registry().add(
     {"cnn", "3 conv layers + MLP head with dropout and BatchNorm (the GDA papers' MNIST model)",
-     {integer("channels", 32, "channels of each conv layer", 1),
-      integer("hidden", 128, "width of the hidden linear layers (= feature dimension)", 1),
+     {integer("channels", 32, "channels of each conv layer", 1, 4096),
+      integer("hidden", 128, "width of the hidden linear layers (= feature dimension)", 1, 65536),
       real("dropout", 0.5, "dropout probability before BatchNorm", 0.0, 1.0),
       text("features", "fc1",
            "where encode() ends, for feature-space generators (ot_path): \"fc1\" (128 features) or \"conv\" "

@@ -24,7 +24,7 @@ class Mlp : public Model {
 
 const bool registered = model_registry().add(
     {"mlp", "one hidden ReLU layer; for tests and tabular data",
-     {integer("hidden", 64, "width of the hidden layer (= feature dimension)", 1)},
+     {integer("hidden", 64, "width of the hidden layer (= feature dimension)", 1, 65536)},
      [](const Params& p, const InputShape& s) -> ModelPtr { return std::make_shared<Mlp>(p, s); }});
 
 }  // namespace
