@@ -57,9 +57,13 @@ std::string ParamSpec::range_text() const {
   return s;
 }
 
+std::string with_article(const std::string& noun) {
+  return (noun.find_first_of("aeiou") == 0 ? "an " : "a ") + noun;
+}
+
 std::string ParamSpec::check(const Value& v) const {
   if (v.index() != default_value.index())
-    return fmt::format("must be a {} (got {} {})", value_type_name(default_value),
+    return fmt::format("must be {} (got {} {})", with_article(value_type_name(default_value)),
                        value_type_name(v), value_for_message(v));
   if (list) {
     const auto items = list_items(std::get<std::string>(v));
@@ -115,6 +119,10 @@ ParamSpec integer(std::string name, std::int64_t def, std::string doc, std::opti
 }
 ParamSpec flag(std::string name, bool def, std::string doc) {
   return ParamSpec{std::move(name), def, std::move(doc)};
+}
+ParamSpec with_identity(Identity identity, ParamSpec spec) {
+  spec.identity = identity;
+  return spec;
 }
 ParamSpec text(std::string name, std::string def, std::string doc,
                std::vector<std::string> choices) {

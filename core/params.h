@@ -16,9 +16,22 @@ namespace gda {
 using Value = std::variant<bool, std::int64_t, double, std::string>;
 
 std::string value_type_name(const Value& v);
+/// A noun with its article, for messages: "an integer", "a float", "an array".
+std::string with_article(const std::string& noun);
 std::string value_to_string(const Value& v);
 /// `text` cut to 80 characters (and its length said) for an error message.
 std::string text_for_message(const std::string& text);
+
+/// What a key is part of, beyond its section (pipeline/config_schema.h, SectionSchema::part):
+/// the identity of a run (its hash: whether an earlier sweep's finished run is this one) and
+/// of its source model (whether runs share it). Most keys take their section's.
+enum class Identity {
+  section,          ///< as its section says
+  run_only,         ///< the run's, never the source model's: it changes adaptation only (shift.T)
+  none,             ///< neither: where a run runs, not what it computes (device)
+  none_at_default,  ///< neither while at its default, else as its section: for a key added
+                    ///< later, so that the hashes of runs made before it hold (deterministic)
+};
 
 struct ParamSpec {
   std::string name;
@@ -30,6 +43,7 @@ struct ParamSpec {
   /// A list of strings: given as a TOML array (or one comma-separated string) and stored
   /// comma-joined, each item checked against `choices`.
   bool list = false;
+  Identity identity = Identity::section;
 
   /// "" when v is acceptable, else what is wrong, e.g. "must be > 0 (got -0.1)".
   std::string check(const Value& v) const;
@@ -45,6 +59,8 @@ ParamSpec decay_rate(std::string name, double def, std::string doc);
 ParamSpec integer(std::string name, std::int64_t def, std::string doc,
                   std::optional<double> min = {}, std::optional<double> max = {});
 ParamSpec flag(std::string name, bool def, std::string doc);
+/// `spec` with its identity stated (Identity), for the keys that do not take their section's.
+ParamSpec with_identity(Identity identity, ParamSpec spec);
 ParamSpec text(std::string name, std::string def, std::string doc,
                std::vector<std::string> choices = {});
 

@@ -157,15 +157,13 @@ class Validator {
   std::optional<std::pair<std::string, std::string>> component(const SectionSchema& s, const toml::table& t) {
     const std::string def = std::get<std::string>(s.keys.front().default_value);
     const std::string name = chosen(s, t, s.chooser, s.choices(), def);
-    std::string base = "adam";
-    if (s.name == "optimizer") {
-      base = chosen(s, t, "base", base_optimizer_names(), "adam");
-    } else if (s.name == "shift" && !name.empty() && composes_endpoints(name)) {
-      // A generator that mixes two others' domains (interpolation) takes the keys of the
-      // generator it names as shift.endpoints too.
-      base = chosen(s, t, "endpoints", generator_registry().names(), "rotation");
-    }
-    if (name.empty() || base.empty()) return std::nullopt;
+    std::string base;  // the companion's name (SectionSchema::companion), if the chosen one has one
+    if (!name.empty() && s.companion)
+      if (const auto c = s.companion(name); !c.key.empty()) {
+        base = chosen(s, t, c.key, c.choices(), c.fallback);
+        if (base.empty()) return std::nullopt;  // already reported
+      }
+    if (name.empty()) return std::nullopt;
     return std::make_pair(name, base);
   }
 
@@ -177,8 +175,8 @@ class Validator {
       error(origin(full, node),
             spec.list ? fmt::format("{} must be an array of names or numbers without commas, e.g. {} = [\"{}\"]", full,
                                     full.substr(full.rfind('.') + 1), std::get<std::string>(spec.default_value))
-                      : fmt::format("{} must be a {} (got a {})", full, value_type_name(spec.default_value),
-                                    toml_type_name(node)));
+                      : fmt::format("{} must be {} (got {})", full, with_article(value_type_name(spec.default_value)),
+                                    with_article(toml_type_name(node))));
       return std::nullopt;
     }
     // An integer where a float is expected is fine (rho = 1).
@@ -367,15 +365,7 @@ std::string Config::hash() const {
 
 Config parse_config(const std::string& toml_text, const std::string& name,
                     const std::vector<std::string>& overrides) {
-  check_key_depth(toml_text, name);
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, name);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw UserError(fmt::format("{}:{}:{}: TOML syntax error: {}", name, b.line, b.column, e.description()));
-  }
-  return validate(std::move(root), name, overrides);
+  return validate(parse_toml(toml_text, name), name, overrides);
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {

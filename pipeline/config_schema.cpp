@@ -1,6 +1,9 @@
 #include "pipeline/config_schema.h"
 
+#include <stdexcept>
+
 #include "core/device.h"
+#include "pipeline/config.h"
 #include "datasets/dataset.h"
 #include "stages/analysis/analysis.h"
 #include "stages/models/model.h"
@@ -10,10 +13,24 @@
 namespace gda {
 namespace {
 
+/// The default of the text key `name` among `specs`: a companion's fallback is its key's own
+/// default, never a second copy of it.
+std::string default_text(const ParamSpecs& specs, const std::string& name) {
+  for (const auto& spec : specs)
+    if (spec.name == name) return std::get<std::string>(spec.default_value);
+  throw std::logic_error("gda: no key '" + name + "' among a component's keys");
+}
+
+/// A section's part that does not depend on the config.
+std::function<Part(const Config&)> always(Part part) {
+  return [part](const Config&) { return part; };
+}
+
 template <class R>
 SectionSchema component_section(std::string name, std::string doc, ParamSpecs keys,
                                  std::string chooser, R& (*registry)()) {
   SectionSchema s{std::move(name), std::move(doc), std::move(keys), std::move(chooser)};
+  s.part = always(Part::run_and_source);  // the data, the model and the shift make the source domain
   s.choices = [registry] { return registry().names(); };
   s.component_keys = [registry](const std::string& chosen, const std::string&) {
     return registry().get(chosen).params;
@@ -32,19 +49,25 @@ SectionSchema top_level_section() {
   SectionSchema s{"", "top-level keys",
                   {integer("seed", 0, "seed of every random draw of the run (data order, angles, init, dropout)", 0),
                    integer("threads", 2, "threads for the run: LibTorch intra-op threads and the TBB arena", 1, 256),
-                   text("device", "auto",
-                        "where models and domains live: \"auto\" (the first GPU when LibTorch sees one, else the "
-                        "CPU), \"cpu\", \"cuda\" or \"cuda:N\"; OpenCV's image shifts and the exact OT solver "
-                        "run on the CPU either way"),
-                   flag("deterministic", true,
-                        "same config, seed and device give the same numbers (cuDNN's deterministic algorithms "
-                        "without benchmark mode); false lets CUDA pick faster, varying ones. CPU and CUDA "
-                        "numbers differ in the last bits either way"),
-                   flag("tf32", false,
-                        "CUDA only: let float32 convolutions and matrix products use TF32 tensor cores (a 10-bit "
-                        "mantissa: faster on large batches, less precise); false computes in float32 as the CPU "
-                        "does")},
+                   // Where a run runs is not which run it is: summary.json records the device, and a
+                   // sweep resumed on another machine keeps its finished runs.
+                   with_identity(Identity::none,
+                                 text("device", "auto",
+                                      "where models and domains live: \"auto\" (the first GPU when LibTorch sees "
+                                      "one, else the CPU), \"cpu\", \"cuda\" or \"cuda:N\"; OpenCV's image shifts "
+                                      "and the exact OT solver run on the CPU either way")),
+                   with_identity(Identity::none_at_default,
+                                 flag("deterministic", true,
+                                      "same config, seed and device give the same numbers (cuDNN's deterministic "
+                                      "algorithms without benchmark mode); false lets CUDA pick faster, varying "
+                                      "ones. CPU and CUDA numbers differ in the last bits either way")),
+                   with_identity(Identity::none_at_default,
+                                 flag("tf32", false,
+                                      "CUDA only: let float32 convolutions and matrix products use TF32 tensor "
+                                      "cores (a 10-bit mantissa: faster on large batches, less precise); false "
+                                      "computes in float32 as the CPU does"))},
                   ""};
+  s.part = always(Part::run_and_source);  // the seed and the threads shape source training
   s.rules = {{{"device"}, [](const Params& p) { return device_problem(p.text("device")); }}};
   return s;
 }
@@ -69,13 +92,23 @@ SectionSchema shift_section() {
   SectionSchema s = component_section(
       "shift", "how the intermediate and target domains are made",
       {text("generator", "rotation", "registered shift generator (gda list generators)"),
-       integer("T", 10, "number of intermediate domains; 0 = zero-shot (no adaptation)", 0, kMaxDomains)},
+       // The source domain is position 0 of any schedule: runs of every T share a source model.
+       with_identity(Identity::run_only,
+                     integer("T", 10, "number of intermediate domains; 0 = zero-shot (no adaptation)", 0,
+                             kMaxDomains))},
       "generator", &generator_registry);
   auto with_endpoints = [](const std::string& chosen, const std::string& endpoints) {
     std::vector<const GeneratorRegistry::Entry*> entries = {&generator_registry().get(chosen)};
     if (composes_endpoints(chosen) && endpoints != chosen && generator_registry().find(endpoints))
       entries.push_back(&generator_registry().get(endpoints));
     return entries;
+  };
+  // A generator that mixes two others' domains (interpolation) takes the keys of the
+  // generator it names as shift.endpoints too.
+  s.companion = [](const std::string& chosen) {
+    if (!composes_endpoints(chosen)) return SectionSchema::Companion{};
+    return SectionSchema::Companion{"endpoints", [] { return generator_registry().names(); },
+                                    default_text(generator_registry().get(chosen).params, "endpoints")};
   };
   s.component_keys = [with_endpoints](const std::string& chosen, const std::string& endpoints) {
     ParamSpecs keys;
@@ -91,7 +124,7 @@ SectionSchema shift_section() {
 }
 
 SectionSchema source_section() {
-  return {"source", "supervised training on the labelled source domain",
+  SectionSchema s{"source", "supervised training on the labelled source domain",
           {integer("epochs", 10, "epochs on the source domain", 0, kMaxEpochs),
            integer("batch_size", 128, "minibatch size", 2, kMaxBatch),
            text("optimizer", "adam",
@@ -102,6 +135,8 @@ SectionSchema source_section() {
            positive("lr", 1e-3, "learning rate of source training (unless optimizer = \"same\")"),
            real("weight_decay", 1e-4, "weight decay of source training (unless optimizer = \"same\")", 0.0)},
           ""};
+  s.part = always(Part::run_and_source);
+  return s;
 }
 
 SectionSchema adaptation_section() {
@@ -113,6 +148,7 @@ SectionSchema adaptation_section() {
                         0.0, 1.0)},
                   ""};
   s.keys.back().max_exclusive = true;
+  s.part = always(Part::run);
   return s;
 }
 
@@ -124,19 +160,29 @@ SectionSchema optimizer_section() {
                         "(ignored when name is itself a base optimizer)")},
                   "name"};
   s.choices = [] { return optimizer_registry().names(); };
+  s.companion = [fallback = default_text(s.keys, "base")](const std::string&) {
+    return SectionSchema::Companion{"base", base_optimizer_names, fallback};
+  };
   s.component_keys = optimizer_keys;
   s.component_rules = optimizer_rules;
+  // Source training uses the optimizer under study only when told to: otherwise every
+  // optimizer of a sweep starts from the same source model.
+  s.part = [](const Config& c) {
+    return c.section("source").text("optimizer") == "same" ? Part::run_and_source : Part::run;
+  };
   return s;
 }
 
 SectionSchema evaluation_section() {
-  return {"evaluation", "what is measured after every stage",
+  SectionSchema s{"evaluation", "what is measured after every stage",
           {text("domains", "all",
                 "\"all\": accuracy on source, every intermediate domain and target; "
                 "\"target\": target only (what the public GDA code measures)",
                 {"all", "target"}),
            integer("batch_size", 1000, "inference batch size", 1, kMaxBatch)},
           ""};
+  s.part = always(Part::run);
+  return s;
 }
 
 SectionSchema analysis_section() {
@@ -145,6 +191,11 @@ SectionSchema analysis_section() {
                   "(docs/ANALYSIS.md); off unless stages names some",
                   analysis_keys(), ""};
   s.rules = analysis_rules();
+  // Off, it is part of nothing (so runs from before [analysis] existed keep their hashes);
+  // on, its measurements are part of what a run gives.
+  s.part = [](const Config& c) {
+    return c.section("analysis").text("stages") == "none" ? Part::neither : Part::run;
+  };
   return s;
 }
 
@@ -160,6 +211,7 @@ SectionSchema output_section() {
                                      "use output.dir for where it goes, or --out DIR");
                 return std::string();
               }}};
+  s.part = always(Part::neither);  // where results go changes no number
   return s;
 }
 
@@ -179,6 +231,24 @@ std::vector<SectionSchema> make_schema() {
 const std::vector<SectionSchema>& config_schema() {
   static const std::vector<SectionSchema> s = make_schema();
   return s;
+}
+
+Part part_of(const Config& c, const std::string& section, const std::string& key) {
+  for (const auto& s : config_schema()) {
+    if (s.name != section) continue;
+    const Part part = s.part(c);
+    for (const auto& spec : s.keys) {
+      if (spec.name != key) continue;
+      switch (spec.identity) {
+        case Identity::section: return part;
+        case Identity::run_only: return part == Part::neither ? part : Part::run;
+        case Identity::none: return Part::neither;
+        case Identity::none_at_default: return c.section(section).value(key) == spec.default_value ? Part::neither : part;
+      }
+    }
+    return part;  // a component's key
+  }
+  throw std::logic_error("gda: no config section '" + section + "'");
 }
 
 }  // namespace gda

@@ -10,6 +10,15 @@
 
 namespace gda {
 
+class Config;
+
+/// Which hashes a section's keys go into (pipeline/sweep/plan.h's run_hash and source_hash).
+enum class Part {
+  run_and_source,  ///< what source training and every stage after depend on ([data], [model])
+  run,             ///< what only adaptation and its measuring depend on ([adaptation])
+  neither,         ///< where results go, not what they are ([output])
+};
+
 struct SectionSchema {
   std::string name;  ///< "" for the top-level keys
   std::string doc;
@@ -22,10 +31,27 @@ struct SectionSchema {
   std::function<ParamSpecs(const std::string& chosen, const std::string& base)> component_keys;
   /// Rules over the section's own keys (those every such section has).
   ParamRules rules;
+  /// The companion of a chosen component: the key naming the component it builds on (the
+  /// optimizer's "base", an interpolating generator's "endpoints"), whose keys join too.
+  struct Companion {
+    std::string key;                                        ///< "" when the chosen one has none
+    std::function<std::vector<std::string>()> choices;      ///< names the key may take
+    std::string fallback;                                   ///< when the key is not given: its spec's default
+  };
+  /// The companion of the chosen name (unset: no component of the section has one).
+  std::function<Companion(const std::string& chosen)> companion;
   /// The rules over several of those keys (ParamRule), same arguments; unset = none.
   std::function<ParamRules(const std::string& chosen, const std::string& base)> component_rules;
+  /// What the section's keys are part of, given the whole config: a function, because for
+  /// some it depends on a value ([optimizer] shapes the source model only when
+  /// source.optimizer = "same"; [analysis] is part of nothing while it is off). A key of
+  /// `keys` may say otherwise (ParamSpec::identity); a component's keys take the section's.
+  std::function<Part(const Config&)> part;
 };
 
 const std::vector<SectionSchema>& config_schema();
+
+/// What `section.key` of config `c` is part of: its spec's Identity over its section's part.
+Part part_of(const Config& c, const std::string& section, const std::string& key);
 
 }  // namespace gda

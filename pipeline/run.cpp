@@ -42,16 +42,15 @@ namespace gda {
 namespace {
 
 /// The model after a stage, frozen for evaluation, with the stage's training facts; when
-/// [analysis] selects the stage, what its measurements compare it with.
+/// [analysis] selects the stage, a private copy to measure and what it is compared with.
 struct Snapshot {
   ModelPtr model;
   StageRecord record;
-  bool analysed = false;
+  /// The copy [analysis] measures (null when the stage is not selected): the measurements
+  /// move its weights, so it is the analysis's alone, while the frozen models below, which
+  /// later stages read too, are only read.
+  ModelPtr measured;
   ModelPtr teacher, source;  ///< the stage's teacher (the previous stage's model) and the source model
-  /// Held while [analysis] measures: it moves the model's weights, and the stages after
-  /// read this model as their teacher or source (analyse() locks all three).
-  std::shared_ptr<std::mutex> in_use = std::make_shared<std::mutex>();
-  std::shared_ptr<std::mutex> teacher_in_use, source_in_use;
   AnalysisDomain trained;    ///< fixed inputs of the domain it trained on (none in feature space)
 };
 
@@ -97,14 +96,15 @@ struct RunState {
   double data_seconds = 0, source_seconds = 0, adaptation_seconds = 0;
 
   /// The first failure of the adaptation node, if any.
-  void fail(const std::string& status, const std::string& error) {
+  void fail(RunStatus status, const std::string& error) {
     std::lock_guard<std::mutex> lock(failure_mutex);
-    if (!failure_status.empty()) return;
+    if (failure_status != RunStatus::ok) return;
     failure_status = status;
     failure = error;
   }
   std::mutex failure_mutex;
-  std::string failure_status, failure;
+  RunStatus failure_status = RunStatus::ok;
+  std::string failure;
 };
 
 DataSplit split_data(const Dataset& all, const Params& data, std::uint64_t seed) {
@@ -234,6 +234,7 @@ void prepare_run(RunState& s) {
   s.generator = generator_registry().get(shift.text("generator")).make(shift);
   s.jobs = s.generator->plan(split, shift.integer("T"), s.seed);
   s.domains.resize(s.jobs.size());
+  if (!s.jobs.empty()) s.summary.target_domain = s.jobs.back().name;
   s.model = make_model(s.config.section("model").text("name"), s.config.section("model"), shape_of(all));
   cuda_started.get();
   s.model->to(s.device);  // initialised on the CPU's stream, so every device starts from the same weights
@@ -329,32 +330,25 @@ void adapt(RunState& s, const Emit& emit) {
     emit(s.model, std::move(r0), {&s.domains.front(), path_length(s) == 0});
     adapt_along_path(s, emit);
   } catch (const NumericError& e) {
-    s.fail("failed", e.what());
+    s.fail(RunStatus::failed, e.what());
   } catch (const UserError& e) {
-    s.fail("error", e.what());
+    s.fail(RunStatus::error, e.what());
   }
 }
 
-/// [analysis] of a snapshot the settings select, into its record. A measurement that fails
-/// (LibTorch refusing a double backward, say) loses that stage's measurements only; the
-/// run's log names it at the end.
+/// [analysis] of a snapshot the settings select, into its record, on the snapshot's private
+/// copy: analyses of different stages may overlap. A measurement that fails (LibTorch
+/// refusing a double backward, say) loses that stage's measurements only; the run's log
+/// names it at the end.
 void analyse(RunState& s, Snapshot& snapshot) {
   std::vector<AnalysisDomain> inputs;
   if (snapshot.trained.x.defined()) inputs.push_back(snapshot.trained);
   inputs.insert(inputs.end(), s.analysis_inputs.begin(), s.analysis_inputs.end());
   const int stage = snapshot.record.stage;
-  // In address order, each once (stage 1's teacher is the source), so that no two
-  // analyses can wait for each other.
-  std::vector<std::mutex*> locks;
-  for (const auto& m : {snapshot.in_use, snapshot.teacher_in_use, snapshot.source_in_use})
-    if (m && std::find(locks.begin(), locks.end(), m.get()) == locks.end()) locks.push_back(m.get());
-  std::sort(locks.begin(), locks.end());
-  std::vector<std::unique_lock<std::mutex>> held;
-  for (auto* m : locks) held.emplace_back(*m);
-  const auto t0 = Clock::now();  // the measuring, not the wait for another stage's analysis
+  const auto t0 = Clock::now();
   try {
     snapshot.record.analysis =
-        analyse_stage(s.analysis, {snapshot.model, snapshot.teacher, snapshot.source}, inputs,
+        analyse_stage(s.analysis, {snapshot.measured, snapshot.teacher, snapshot.source}, inputs,
                       s.evaluation.batch_size, derive_seed(s.seed, "analysis/stage" + std::to_string(stage)));
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(s.analysis_mutex);
@@ -379,7 +373,7 @@ StageRecord evaluate(RunState& s, Snapshot snapshot) {
   }
   snapshot.record.eval_seconds = seconds_since(t0);
   s.eval_seconds = s.eval_seconds + snapshot.record.eval_seconds;
-  if (snapshot.analysed) analyse(s, snapshot);
+  if (snapshot.measured) analyse(s, snapshot);
   return snapshot.record;
 }
 
@@ -402,28 +396,26 @@ void run_graph(RunState& s) {
     std::get<0>(out).try_put(flow::continue_msg());
   });
   using Adapt = flow::multifunction_node<flow::continue_msg, std::tuple<Snapshot>>;
-  // The frozen models of the stage before and of stage 0 with their locks, for [analysis].
+  // The frozen models of the stage before and of stage 0, for [analysis].
   ModelPtr previous, source;
-  std::shared_ptr<std::mutex> previous_in_use, source_in_use;
   Adapt adapt_stages(g, flow::serial, [&](flow::continue_msg, Adapt::output_ports_type& out) {
     adapt(s, [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
       auto frozen = m->clone_model();
       frozen->eval();
       Snapshot snapshot{frozen, std::move(r)};
-      if (!source) source = frozen, source_in_use = snapshot.in_use;
+      if (!source) source = frozen;
       if (s.analysis.selects(snapshot.record.stage, facts.last)) {
-        snapshot.analysed = true;
+        // Made here, on the thread of the run's draws, and quietly: the copy draws nothing
+        // that training would have drawn (Model::quiet_clone).
+        snapshot.measured = frozen->quiet_clone();
         snapshot.teacher = previous;
-        snapshot.teacher_in_use = previous_in_use;
         snapshot.source = source;
-        snapshot.source_in_use = source_in_use;
         if (facts.trained_on) {
           const int k = snapshot.record.stage;
           snapshot.trained = analysis_rows(s, "train", *facts.trained_on, k == 0, "stage" + std::to_string(k));
         }
       }
       previous = frozen;
-      previous_in_use = snapshot.in_use;
       std::get<0>(out).try_put(std::move(snapshot));
     });
   });
@@ -457,11 +449,11 @@ void finish_run(RunState& s) {
     summary.zero_shot_target_accuracy = stages.front().target_accuracy();
     summary.final_target_accuracy = stages.back().target_accuracy();
   }
-  summary.status = s.failure_status.empty() ? "ok" : s.failure_status;
+  summary.status = s.failure_status;
   summary.error = s.failure;
   s.rec.finish(summary);
   if (s.options.source_only) {
-    s.rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", summary.status,
+    s.rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", status_name(summary.status),
                           summary.source_reused ? "already there" : "trained", summary.seconds.total,
                           s.options.source_dir));
     if (!s.failure.empty()) s.rec.log("source training failed: " + s.failure);
@@ -469,7 +461,7 @@ void finish_run(RunState& s) {
   }
   s.rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
                         "(data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} overlapping)",
-                        summary.status, 100 * summary.zero_shot_target_accuracy.value_or(0),
+                        status_name(summary.status), 100 * summary.zero_shot_target_accuracy.value_or(0),
                         100 * summary.final_target_accuracy.value_or(0), summary.seconds.total,
                         summary.seconds.data, summary.seconds.source, summary.seconds.adaptation,
                         summary.seconds.evaluation));
@@ -479,7 +471,7 @@ void finish_run(RunState& s) {
   for (const auto& problem : s.analysis_problems) s.rec.log("analysis failed at " + problem);
   // A stage number past the path is not an error (a sweep over T shares one [analysis]),
   // but it measured nothing, and the user should hear so.
-  if (s.analysis.stages == AnalysisSettings::Stages::listed && summary.status == "ok" && !stages.empty())
+  if (s.analysis.stages == AnalysisSettings::Stages::listed && summary.status == RunStatus::ok && !stages.empty())
     for (const int k : s.analysis.listed)
       if (k > stages.back().stage)
         s.rec.log(fmt::format("note: analysis.stages names stage {}, but this run's last stage is {}: nothing was "

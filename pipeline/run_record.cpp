@@ -63,6 +63,26 @@ std::string analysis_markdown(const std::vector<StageRecord>& stages) {
 
 }  // namespace
 
+const char* status_name(RunStatus s) {
+  switch (s) {
+    case RunStatus::running: return "running";
+    case RunStatus::ok: return "ok";
+    case RunStatus::error: return "error";
+    case RunStatus::failed: return "failed";
+  }
+  return "running";
+}
+
+int exit_code(RunStatus s) {
+  switch (s) {
+    case RunStatus::ok: return 0;
+    case RunStatus::error: return 2;
+    case RunStatus::failed: return 3;
+    case RunStatus::running: break;
+  }
+  return 70;  // a summary that never ended: a bug
+}
+
 BuildInfo build_info() {
   return {GDA_VERSION, GDA_COMMIT, fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH)};
 }
@@ -207,7 +227,7 @@ std::string RunRecorder::markdown(const RunSummary* s) const {
         "seconds: data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} (overlaps training), "
         "total {:.1f}  \ndevice: {}  \nthreads: {} (training {} intra-op, evaluation {} intra-op)  \n"
         "passes: {} forward, {} backward\n",
-        s->status, s->error.empty() ? "" : " — " + s->error, percent(s->zero_shot_target_accuracy),
+        status_name(s->status), s->error.empty() ? "" : " — " + s->error, percent(s->zero_shot_target_accuracy),
         percent(s->final_target_accuracy), s->seconds.data, s->seconds.source, s->seconds.adaptation,
         s->seconds.evaluation, s->seconds.total, s->device, s->threads, s->train_threads, s->eval_threads,
         s->passes.forward, s->passes.backward);
@@ -216,11 +236,12 @@ std::string RunRecorder::markdown(const RunSummary* s) const {
 }
 
 void RunRecorder::finish(const RunSummary& s) {
-  json j = {{"status", s.status},
+  json j = {{"status", status_name(s.status)},
             {"error", s.error},
             {"config_hash", s.config_hash},
             {"seed", s.seed},
             {"source_model", s.source_reused ? "reused" : "trained"},
+            {"target_domain", s.target_domain},
             {"device", s.device},
             {"context",
              {{"gda", build_info().gda}, {"commit", build_info().commit}, {"libtorch", build_info().libtorch},

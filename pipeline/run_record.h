@@ -17,8 +17,20 @@ struct Timings {
   double data = 0, source = 0, adaptation = 0, evaluation = 0, analysis = 0, total = 0;
 };
 
+/// How a run ended, and what the CLI exits with for it (one place: exit_code).
+enum class RunStatus {
+  running,  ///< not ended (what a summary says until finish)
+  ok,
+  error,    ///< a mistake in the input that showed only mid-run: exit 2; a sweep retries the job
+  failed,   ///< a numerical failure (a NaN loss): exit 3; a finished result in a sweep
+};
+/// "running", "ok", "error" or "failed": summary.json's and the log's word.
+const char* status_name(RunStatus s);
+/// 0 for ok, 2 for error, 3 for failed (docs: README's exit codes).
+int exit_code(RunStatus s);
+
 struct RunSummary {
-  std::string status = "running";  ///< "ok" or "failed"
+  RunStatus status = RunStatus::running;
   std::string error;
   std::string config_hash;
   std::int64_t seed = 0;
@@ -26,6 +38,7 @@ struct RunSummary {
   std::string device;  ///< what the run trained on, e.g. "cuda:0 (NVIDIA H200, CUDA 13.0, LibTorch 2.11.0)"
   std::string host, started;  ///< the machine's name and the start time (UTC, ISO 8601)
   bool source_reused = false;  ///< the source model was loaded, not trained (a sweep's shared one)
+  std::string target_domain;  ///< the name of the path's last domain, the target (found by position)
   std::optional<double> zero_shot_target_accuracy;
   std::optional<double> final_target_accuracy;
   Timings seconds;

@@ -60,4 +60,16 @@ inline void check_key_depth(std::string_view text, const std::string& file) {
   }
 }
 
+/// The text parsed as TOML, after check_key_depth; a syntax error is a UserError naming
+/// file:line:col, the one format of every TOML file gda reads (configs and sweep files).
+inline toml::table parse_toml(std::string_view text, const std::string& file) {
+  check_key_depth(text, file);
+  try {
+    return toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw UserError(fmt::format("{}:{}:{}: TOML syntax error: {}", file, b.line, b.column, e.description()));
+  }
+}
+
 }  // namespace gda

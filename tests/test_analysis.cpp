@@ -277,8 +277,8 @@ TEST(AnalysisEndToEnd, EveryMeasurementForEveryStageAndDomainAndTheSameAccuracie
   const auto off_dir = temp_dir("analysis-off"), on_dir = temp_dir("analysis-on");
   const auto off = run_experiment(parse_config(tiny_config(2), "tiny.toml"), {off_dir, nullptr});
   const auto on = run_experiment(parse_config(tiny_config(2) + "\n" + analysis, "tiny.toml"), {on_dir, nullptr});
-  ASSERT_EQ(off.status, "ok");
-  ASSERT_EQ(on.status, "ok");
+  ASSERT_EQ(off.status, RunStatus::ok);
+  ASSERT_EQ(on.status, RunStatus::ok);
   const auto a = stage_lines(off_dir), b = stage_lines(on_dir);
   ASSERT_EQ(a.size(), 4u);
   ASSERT_EQ(b.size(), 4u);

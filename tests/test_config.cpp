@@ -35,7 +35,7 @@ TEST(Config, DefaultsDescribeTheReferenceExperiment) {
 TEST(Config, ErrorsNameFileLineAndKey) {
   config_should_fail("[optimizer]\nname = \"sam\"\nrho = -0.1\n", "t.toml:3:7: optimizer.rho must be > 0 (got -0.1)");
   config_should_fail("[optimizer]\nlr = \"fast\"\n", "t.toml:2:6: optimizer.lr must be a float (got string");
-  config_should_fail("[shift]\nT = 1.5\n", "t.toml:2:5: shift.T must be a integer");
+  config_should_fail("[shift]\nT = 1.5\n", "t.toml:2:5: shift.T must be an integer");
   config_should_fail("[adaptation]\ndrop_fraction = 1.0\n", "adaptation.drop_fraction must be >= 0 and < 1");
   config_should_fail("[evaluation]\ndomains = \"some\"\n", "evaluation.domains must be one of \"all\" \"target\"");
   config_should_fail("seed = -1\n", "t.toml:1:8: seed must be >= 0");

@@ -144,7 +144,7 @@ TEST(CudaRun, ATinyRunOnTheGpuGivesTheSameNumbersTwice) {
   for (int i = 0; i < 2; ++i) {
     const std::string out = dir + "/run" + std::to_string(i);
     const RunSummary s = run_experiment(parse_config("device = \"cuda\"\n" + tiny_config(2), "tiny"), {out, nullptr});
-    ASSERT_EQ(s.status, "ok") << s.error;
+    ASSERT_EQ(s.status, RunStatus::ok) << s.error;
     EXPECT_EQ(s.device.rfind("cuda:0", 0), 0u) << s.device;
     numbers[i] = stage_numbers(out);
   }
@@ -183,7 +183,7 @@ TEST(CudaAnalysis, MeasurementsOnTheGpuMatchTheCpusAndLeaveTheRunUnchanged) {
   const auto off = run_experiment(parse_config("device = \"cuda\"\n" + tiny_config(2), "tiny"), {dir + "/off", nullptr});
   const auto on = run_experiment(parse_config("device = \"cuda\"\n" + tiny_config(2) + "\n[analysis]\nstages = \"all\"\n"
                                               "samples = 32\n", "tiny"), {dir + "/on", nullptr});
-  ASSERT_EQ(on.status, "ok") << on.error;
+  ASSERT_EQ(on.status, RunStatus::ok) << on.error;
   EXPECT_EQ(*on.final_target_accuracy, *off.final_target_accuracy);
   EXPECT_GT(on.seconds.analysis, 0.0);
   EXPECT_NE(read_text(dir + "/on/stages.jsonl").find("\"lambda_max\""), std::string::npos);

@@ -120,7 +120,7 @@ TEST(DiscoveredEndToEnd, AShuffledRotatingPoolIsCutIntoDomainsOfIncreasingAngle)
   // The tiny config's rotation generator becomes the discovered generator's endpoints.
   text.replace(text.find("generator = \"rotation\""), 22, "generator = \"discovered\"\norder_by = \"graph_path\"");
   const auto summary = run_experiment(parse_config(text, "tiny.toml"), {dir, nullptr});
-  ASSERT_EQ(summary.status, "ok") << summary.error;
+  ASSERT_EQ(summary.status, RunStatus::ok) << summary.error;
   // The order file: every pool row once, in a domain 1…3 of equal size, in increasing angle.
   expect_equal_domains_of_increasing_angle(dir, "pool_index,score,domain,true_domain");
   // stages.jsonl: source, the 3 found domains (with τ), then the target.
@@ -267,7 +267,7 @@ TEST(DiscoveredEndToEnd, IdolRefinesTheDiscriminatorsOrderThroughTheRealPipeline
   text.replace(text.find("generator = \"rotation\""), 22,
                "generator = \"discovered\"\norder_by = \"idol\"\nrounds = 6\nrefine_epochs = 2");
   const auto summary = run_experiment(parse_config(text, "tiny.toml"), {dir, nullptr});
-  ASSERT_EQ(summary.status, "ok") << summary.error;
+  ASSERT_EQ(summary.status, RunStatus::ok) << summary.error;
   const auto domain_of =
       expect_equal_domains_of_increasing_angle(dir, "pool_index,score,domain,true_domain,coarse_score");
   // The refinement moved rows: some row is not in the domain the coarse order cuts it into.

@@ -29,7 +29,7 @@ RunSummary run_tiny(const std::string& dir, int T = 2, const std::vector<std::st
 TEST(EndToEnd, TinyRunWritesEveryStageAndLearns) {
   auto dir = temp_dir("e2e");
   auto s = run_tiny(dir);
-  EXPECT_EQ(s.status, "ok");
+  EXPECT_EQ(s.status, RunStatus::ok);
   auto lines = stage_lines(dir);
   ASSERT_EQ(lines.size(), 4u);  // source + 2 intermediates + target
   std::vector<std::string> domains = {"source", "inter1", "inter2", "target"};
@@ -105,7 +105,7 @@ TEST(EndToEnd, NanLossFailsTheRunAndKeepsFinishedStages) {
   auto lines = stage_lines(dir);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0]["domain"], "source");
-  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(s.status, RunStatus::failed);
   EXPECT_NE(s.error.find("loss is"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("at step"), std::string::npos) << s.error;
   auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));

@@ -45,7 +45,7 @@ target_min = 85.0
 target_max = 90.0)";
   const std::string config = gaussian_run_config(run);
   const auto s = run_experiment(parse_config(config, "gauss.toml"), {dir, nullptr});
-  ASSERT_EQ(s.status, "ok");
+  ASSERT_EQ(s.status, RunStatus::ok);
   // At 90° the classes lie along the second axis: a source model of the first axis is at
   // chance (0.5); gradual self-training must carry it far above.
   EXPECT_LT(*s.zero_shot_target_accuracy, 0.75);

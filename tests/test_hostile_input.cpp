@@ -399,7 +399,7 @@ TEST(HostileInput, AnalysisStagesPastTheLastStageAreSaid) {
   const std::string cfg = tiny_config(1) +
                           "\n[analysis]\nstages = [0, 9]\nsamples = 8\nsharpness = [\"worst_case\"]\nascent_steps = 1\n";
   const auto s = run_experiment(parse_config(cfg, "t.toml"), {dir + "/run", nullptr});
-  ASSERT_EQ(s.status, "ok") << s.error;
+  ASSERT_EQ(s.status, RunStatus::ok) << s.error;
   EXPECT_NE(read_text(dir + "/run/log.txt").find("note: analysis.stages names stage 9, but this run's last stage is 2"),
             std::string::npos) << read_text(dir + "/run/log.txt");
 }

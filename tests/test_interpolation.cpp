@@ -101,7 +101,7 @@ TEST(Interpolation, OtPairingRunsEndToEnd) {
   auto s = run_experiment(parse_config(tiny_config(2), "tiny.toml",
                                        {"shift.generator=interpolation", "shift.pairing=ot"}),
                           {dir, nullptr});
-  EXPECT_EQ(s.status, "ok");
+  EXPECT_EQ(s.status, RunStatus::ok);
   ASSERT_TRUE(s.final_target_accuracy);
 }
 
@@ -110,7 +110,7 @@ TEST(Interpolation, RunsEndToEndFromConfigAlone) {
   auto s = run_experiment(parse_config(tiny_config(2), "tiny.toml",
                                        {"shift.generator=interpolation"}),
                           {dir, nullptr});
-  EXPECT_EQ(s.status, "ok");
+  EXPECT_EQ(s.status, RunStatus::ok);
   ASSERT_TRUE(s.final_target_accuracy);
 }
 

@@ -61,6 +61,37 @@ TEST(Layout, NoIncludeRunsBackUpTheFolderOrder) {
                                      "pipeline → tools:" << all;
 }
 
+/// stages/' sub-folders in their order: a file includes its own sub-folder and the ones
+/// before it (a model knows no optimizer; a stage's training knows generators, analysis,
+/// evaluation, optimizers and models).
+const std::map<std::string, int> kStagesOrder = {{"models", 0}, {"optim", 1}, {"eval", 2},
+                                                 {"analysis", 3}, {"shift", 4}, {"train", 5}};
+
+/// The order of a path's stages/ sub-folder ("stages/optim/sam.cpp" → 1), or -1.
+int stages_order_of(const std::string& relative) {
+  if (relative.rfind("stages/", 0) != 0) return -1;
+  const std::string sub = relative.substr(7, relative.find('/', 7) - 7);
+  const auto it = kStagesOrder.find(sub);
+  return it == kStagesOrder.end() ? -1 : it->second;
+}
+
+TEST(Layout, StagesSubFoldersHaveNoLoop) {
+  const fs::path root = GDA_SOURCE_DIR;
+  std::vector<std::string> violations;
+  for (const auto& entry : fs::recursive_directory_iterator(root / "stages")) {
+    const auto ext = entry.path().extension();
+    if (ext != ".h" && ext != ".cpp") continue;
+    const std::string self = fs::relative(entry.path(), root).string();
+    EXPECT_GE(stages_order_of(self), 0) << self << ": a stages/ sub-folder without its place in kStagesOrder";
+    for (const auto& inc : project_includes(entry.path()))
+      if (stages_order_of(inc) > stages_order_of(self)) violations.push_back(self + " includes " + inc);
+  }
+  std::string all;
+  for (const auto& v : violations) all += "\n  " + v;
+  EXPECT_TRUE(violations.empty()) << "includes against the order of stages/ (models → optim → eval → analysis → "
+                                     "shift → train):" << all;
+}
+
 /// Function bodies longer than `limit` lines in the file: "file:line: head (n lines)". A
 /// function starts at a line at indent 0 or 2 that holds a '(' (its signature may go on for
 /// a few lines, up to the one ending in '{') and ends at the '}' of the same indent. Control

@@ -44,7 +44,7 @@ int gda(const std::string& args, const std::string& log) {
 TEST(MidRunErrors, EndTheRunWithStatusErrorAndKeepFinishedStages) {
   const auto dir = temp_dir("mid-run-error");
   const RunSummary s = run_experiment(parse_config(dense_plan_config(), "dense.toml"), {dir, nullptr});
-  EXPECT_EQ(s.status, "error");
+  EXPECT_EQ(s.status, RunStatus::error);
   EXPECT_NE(s.error.find("shift.entry_cutoff"), std::string::npos) << s.error;
   const auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));
   EXPECT_EQ(summary["status"], "error");

@@ -219,7 +219,7 @@ std::vector<StageRecord> stages_of(const std::string& dir) {
 TEST(OtPath, BetweenSourceAndTargetMakesMDomainsAtIOverMPlusOne) {
   auto dir = temp_dir("otpath");
   const auto s = run_experiment(parse_config(gaussian_config(0, 3, "emd"), "ot.toml"), {dir, nullptr});
-  ASSERT_EQ(s.status, "ok") << s.error;
+  ASSERT_EQ(s.status, RunStatus::ok) << s.error;
   const auto st = stages_of(dir);
   // source, ot1..ot3 at 1/4, 2/4, 3/4, then the target's features.
   ASSERT_EQ(st.size(), 5u);
@@ -246,7 +246,7 @@ TEST(OtPath, BetweenSourceAndTargetMakesMDomainsAtIOverMPlusOne) {
 TEST(OtPath, WithGivenIntermediatesEachGapGetsItsOwnDomains) {
   auto dir = temp_dir("otpath-given");
   const auto s = run_experiment(parse_config(gaussian_config(1, 2, "sinkhorn"), "ot.toml"), {dir, nullptr});
-  ASSERT_EQ(s.status, "ok") << s.error;
+  ASSERT_EQ(s.status, RunStatus::ok) << s.error;
   const auto st = stages_of(dir);
   // source | ot1 ot2 inter1 | ot1 ot2 target, the given intermediate at 1/2.
   const std::vector<std::string> names{"source", "ot1", "ot2", "inter1", "ot1", "ot2", "target"};

@@ -66,7 +66,7 @@ TEST(Plugins, TheExamplePluginBuildsLoadsAndMakesItsDomains) {
 
   // The whole pipeline from the config, and the resolved config keeps the plugin.
   const auto s = run_experiment(c, {dir + "/run", nullptr});
-  EXPECT_EQ(s.status, "ok");
+  EXPECT_EQ(s.status, RunStatus::ok);
   EXPECT_NE(read_text(dir + "/run/config.resolved.toml").find("libgda_gaussian_blur.so"), std::string::npos);
   // Loading it again (another config naming it) is a no-op, not a duplicate.
   EXPECT_NO_THROW(load_config(dir + "/blur.toml"));

@@ -138,7 +138,7 @@ batch_size = 32
 domains = "all"
 )", dir);
   const auto s = run_experiment(parse_config(config, "ordered.toml"), {dir + "/run", nullptr});
-  ASSERT_EQ(s.status, "ok");
+  ASSERT_EQ(s.status, RunStatus::ok);
   // The domains are consecutive in time: 150 source rows, 3 × 100, 150 target rows.
   const std::string table = read_text(dir + "/run/stages.jsonl");
   EXPECT_NE(table.find("\"domain\":\"inter3\",\"domain_size\":100"), std::string::npos) << table;

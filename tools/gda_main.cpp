@@ -109,10 +109,8 @@ int run_command(RunArgs& a) {
                                      "another --out (gda job {} --index I runs one of the sweep's jobs)", out, sweep,
                                      sweep));
   auto summary = gda::run_experiment(config, {a.out_dir, &std::cout});
-  // "error": a mistake in the input that showed only mid-run (exit 2, as before the run);
-  // "failed": a numerical failure (exit 3). Stages finished before either are kept.
-  if (summary.status == "ok") return 0;
-  return summary.status == "error" ? 2 : 3;
+  // Stages finished before an error or a failure are kept either way.
+  return gda::exit_code(summary.status);
 }
 
 }  // namespace

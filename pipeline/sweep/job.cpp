@@ -108,11 +108,11 @@ int run_sweep_job(const std::string& dir, int index, std::ostream* console, cons
     std::vector<std::string> placed;
     if (!device.empty()) placed.push_back("device=" + device);
     const RunSummary s = run_experiment(job_config(plan, job, placed), options);
-    if (job.kind == SweepJob::Kind::source && s.status != "ok")
+    if (job.kind == SweepJob::Kind::source && s.status != RunStatus::ok)
       throw UserError("source training failed: " + s.error);
     // A mistake in the input found mid-run is not a result: the job stays unfinished, its
     // error goes to failed/ (the report shows it) and a resume runs it again.
-    if (s.status == "error") throw UserError(s.error);
+    if (s.status == RunStatus::error) throw UserError(s.error);
     fs::rename(partial, final_dir);
     fs::remove(failure_file);
     return 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <toml++/toml.h>
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/hash.h"
+#include "pipeline/config_schema.h"
 
 namespace gda {
 namespace {
@@ -23,30 +25,15 @@ using nlohmann::json;
 
 std::string hash_text(const std::string& text) { return fmt::format("{:016x}", fnv1a(text, kGdaHashStart)); }
 
-/// Keys that do not change which experiment a run is, left out of its hash: the device it
-/// runs on (summary.json records it; a sweep resumed on another machine keeps its finished
-/// runs), and deterministic and tf32 at their defaults (so hashes from before the keys
-/// existed hold), and [analysis] while it is off (the same reason; once on, its
-/// measurements are part of what a run gives).
-bool outside_identity(const std::string& path, const Config& c) {
-  const Params& top = c.section("");
-  if (path.rfind("analysis.", 0) == 0) return c.section("analysis").text("stages") == "none";
-  return path == "device" || (path == "deterministic" && top.flag("deterministic")) ||
-         (path == "tf32" && !top.flag("tf32"));
-}
-
-/// "section.key=value" lines of the chosen sections, sorted: a canonical text to hash.
-std::string canonical(const Config& c, const std::set<std::string>& sections,
-                      const std::set<std::string>& skip_keys) {
+/// "section.key=value" lines of the keys that are part of `wanted` (by the schema: each key's
+/// identity is declared with it, pipeline/config_schema.h), sorted: a canonical text to hash.
+std::string canonical(const Config& c, const std::function<bool(Part)>& wanted) {
   std::string text;
-  for (const auto& [name, params] : c.sections()) {
-    if (!sections.count(name)) continue;
+  for (const auto& [name, params] : c.sections())
     for (const auto& [key, value] : params.values()) {
-      const std::string path = name.empty() ? key : name + "." + key;
-      if (skip_keys.count(path) || outside_identity(path, c)) continue;
-      text += path + "=" + value_type_name(value) + ":" + value_to_string(value) + "\n";
+      if (!wanted(part_of(c, name, key))) continue;
+      text += (name.empty() ? key : name + "." + key) + "=" + value_type_name(value) + ":" + value_to_string(value) + "\n";
     }
-  }
   return text;
 }
 
@@ -101,16 +88,11 @@ int SweepPlan::count(SweepJob::Kind k) const {
 }
 
 std::string run_hash(const Config& c) {
-  std::set<std::string> sections;
-  for (const auto& [name, p] : c.sections())
-    if (name != "output") sections.insert(name);
-  return hash_text(canonical(c, sections, {}));
+  return hash_text(canonical(c, [](Part p) { return p != Part::neither; }));
 }
 
 std::string source_hash(const Config& c) {
-  std::set<std::string> sections = {"", "data", "model", "source", "shift"};
-  if (c.section("source").text("optimizer") == "same") sections.insert("optimizer");
-  return hash_text(canonical(c, sections, {"shift.T"}));
+  return hash_text(canonical(c, [](Part p) { return p == Part::run_and_source; }));
 }
 
 void set_default_comparison(SweepPlan& plan) {
@@ -156,14 +138,7 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 toml::table parse_sweep_file(const std::string& sweep_file) {
   const std::string text = read_input_file(sweep_file, kMaxInputFileBytes, "sweep file");
-  check_key_depth(text, sweep_file);
-  toml::table root;
-  try {
-    root = toml::parse(text, sweep_file);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw UserError(fmt::format("{}:{}:{}: TOML syntax error: {}", sweep_file, b.line, b.column, e.description()));
-  }
+  toml::table root = parse_toml(text, sweep_file);
   for (const auto& [k, v] : root)
     if (k != "base" && k != "grid" && k != "set" && k != "points" && k != "compare")
       throw UserError(fmt::format("{}: unknown key \"{}\" (a sweep file has base, [grid], [set], [[points]] and "

@@ -58,12 +58,14 @@ SweepPlan plan_sweep(const std::string& sweep_file, int threads_per_job);
 /// run job gives it. Leaves both empty when only seeds are swept.
 void set_default_comparison(SweepPlan& plan);
 
-/// Hash of every resolved key except [output] (where results go changes no number).
+/// Hash of every resolved key that is part of a run's identity, as the schema declares it
+/// (pipeline/config_schema.h: SectionSchema::part, ParamSpec::identity): all but [output],
+/// the device, deterministic and tf32 at their defaults, and [analysis] while it is off.
 std::string run_hash(const Config& c);
 
-/// Hash of what source training depends on: seed, threads, [data], [model], [source],
-/// [shift] except T (the source domain is position 0 of any schedule), and [optimizer]
-/// when source.optimizer = "same".
+/// Hash of the keys that are part of a source model's identity (Part::run_and_source): the
+/// seed, threads, [data], [model], [source], [shift] but T (the source domain is position 0
+/// of any schedule), and [optimizer] when source.optimizer = "same".
 std::string source_hash(const Config& c);
 
 /// The config of a job: the one frozen in the plan (or, for older plans, the base with the

@@ -43,6 +43,9 @@ struct RunResult {
   double seconds = 0;
   double forward = 0, backward = 0;
   std::vector<std::map<std::string, double>> stage_accuracy;  ///< per stage: domain → accuracy
+  /// The name of the path's last domain (summary.json's target_domain; "target", the built-in
+  /// generators' name, for runs from before it was recorded).
+  std::string target_domain = "target";
   /// per stage: "domain/measurement" → value ([analysis]; empty maps for stages not measured)
   std::vector<std::map<std::string, double>> stage_analysis;
 };

@@ -9,7 +9,7 @@
 
 #include "core/params.h"
 #include "stages/models/model.h"
-#include "stages/train/stage_record.h"
+#include "stages/analysis/measurement.h"
 
 namespace gda {
 
@@ -49,10 +49,10 @@ struct AnalysisModels {
 };
 
 /// Every selected measurement of `models.model` on every domain, in eval mode (BatchNorm's
-/// running statistics, no dropout). The sharpness measurements move the model's weights and
-/// then write back their exact values: no other thread may use the three models meanwhile.
-/// (A private copy would be simpler, but making one draws from LibTorch's global generator,
-/// which the run's training draws from too.) Every draw comes from generators seeded by `seed`.
+/// running statistics, no dropout). The sharpness measurements move `models.model`'s weights
+/// and then write back their exact values, so give it a copy of its own (the run hands over
+/// one made by Model::quiet_clone); the teacher and the source are only read, in eval mode,
+/// and may be shared. Every draw comes from generators seeded by `seed`.
 std::vector<Measurement> analyse_stage(const AnalysisSettings& s, const AnalysisModels& models,
                                        const std::vector<AnalysisDomain>& domains, std::int64_t batch_size,
                                        std::uint64_t seed);

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <mutex>
+
 namespace gda {
 
 ModelRegistry& model_registry() {
@@ -29,6 +31,36 @@ c10::Device Model::device() const {
   for (const auto& p : parameters()) return p.device();
   for (const auto& b : buffers()) return b.device();
   return c10::Device(c10::kCPU);
+}
+
+namespace {
+
+/// Puts LibTorch's global CPU generator back where it was when the guard was made, also when
+/// an exception passes. Only the state is saved: a draw by another thread meanwhile would be
+/// replayed, which is why quiet_clone() belongs on the thread of the run's draws.
+class GlobalGeneratorGuard {
+ public:
+  GlobalGeneratorGuard() : gen_(at::detail::getDefaultCPUGenerator()) {
+    std::lock_guard<std::mutex> lock(gen_.mutex());
+    state_ = gen_.get_state();
+  }
+  ~GlobalGeneratorGuard() {
+    std::lock_guard<std::mutex> lock(gen_.mutex());
+    gen_.set_state(state_);
+  }
+  GlobalGeneratorGuard(const GlobalGeneratorGuard&) = delete;
+  GlobalGeneratorGuard& operator=(const GlobalGeneratorGuard&) = delete;
+
+ private:
+  at::Generator gen_;
+  torch::Tensor state_;
+};
+
+}  // namespace
+
+std::shared_ptr<Model> Model::quiet_clone() const {
+  const GlobalGeneratorGuard keep;
+  return clone_model();
 }
 
 std::shared_ptr<Model> Model::clone_model() const {

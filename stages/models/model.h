@@ -33,6 +33,11 @@ class Model : public torch::nn::Module {
   /// A new model of the same architecture with a copy of this one's parameters and
   /// buffers (BatchNorm statistics), in the same train/eval mode, on the same device.
   std::shared_ptr<Model> clone_model() const;
+  /// clone_model() that leaves LibTorch's global CPU generator where it was: make_fresh draws
+  /// initial weights from it, and the run's training draws after, so a copy made for analysis
+  /// or a proxy model changes no number of the run. The generator's state is saved and put
+  /// back, so call it on the thread that draws from it (the adapt node), not beside it.
+  std::shared_ptr<Model> quiet_clone() const;
   /// Copies parameters and buffers from `other` (same architecture) into this model.
   void copy_state_from(const Model& other);
 

@@ -42,16 +42,4 @@ std::vector<bool> weight_tensors(const Model& model) {
   return scaled;
 }
 
-Perturbed::Perturbed(const Tensors& params, const Tensors& e) : params_(params), saved_(snapshot(params)) {
-  add_to(params_, e);
-}
-
-Perturbed::~Perturbed() { undo(); }
-
-void Perturbed::undo() {
-  if (!active_) return;
-  restore(params_, saved_);
-  active_ = false;
-}
-
 }  // namespace gda

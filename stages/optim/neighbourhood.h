@@ -27,22 +27,16 @@ Tensors adaptive_ascent(const Tensors& w, const Tensors& g, double rho, double e
 /// rule), in the order of model.parameters().
 std::vector<bool> weight_tensors(const Model& model);
 
-/// Moves the weights to w + e and back to exactly w (restoring saved values rather than
-/// subtracting e, which may differ in the last bit).
+/// Moves the weights to w + e and back to exactly w (SavedWeights: restoring saved values
+/// rather than subtracting e, which may differ in the last bit).
 class Perturbed {
  public:
-  Perturbed(const Tensors& params, const Tensors& e);
-  ~Perturbed();
+  Perturbed(const Tensors& params, const Tensors& e) : original_(params) { add_to(params, e); }
   /// Back to the original weights now (idempotent).
-  void undo();
-
-  Perturbed(const Perturbed&) = delete;
-  Perturbed& operator=(const Perturbed&) = delete;
+  void undo() { original_.undo(); }
 
  private:
-  const Tensors& params_;
-  Tensors saved_;
-  bool active_ = true;
+  SavedWeights original_;
 };
 
 }  // namespace gda

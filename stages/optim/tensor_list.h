@@ -39,4 +39,26 @@ void add_to(const Tensors& params, const Tensors& delta, double alpha = 1.0);
 Tensors snapshot(const Tensors& params);
 void restore(const Tensors& params, const Tensors& saved);
 
+/// The one put-the-weights-back guard: saves the tensors' values when made and writes them
+/// back exactly (saved copies, not an update undone, which may differ in the last bit) at
+/// undo() or when it goes, also when an exception passes. SAM's perturbation, TRAM's borrowed
+/// reference weights and idol's unrolled steps stand on it.
+class SavedWeights {
+ public:
+  explicit SavedWeights(Tensors params) : params_(std::move(params)), saved_(snapshot(params_)) {}
+  ~SavedWeights() { undo(); }
+  /// Back to the saved values now (idempotent).
+  void undo() {
+    if (active_) restore(params_, saved_), active_ = false;
+  }
+  const Tensors& saved() const { return saved_; }
+
+  SavedWeights(const SavedWeights&) = delete;
+  SavedWeights& operator=(const SavedWeights&) = delete;
+
+ private:
+  Tensors params_, saved_;
+  bool active_ = true;
+};
+
 }  // namespace gda

@@ -172,27 +172,21 @@ bool same_shapes(const Tensors& a, const Tensors& b) {
 }
 
 /// Loads other weights and buffers into the model while this lives, then puts the model's
-/// own back exactly (saved copies, as Perturbed does).
+/// own back exactly (SavedWeights, as Perturbed does).
 class Borrowed {
  public:
   Borrowed(Model& model, const Tensors& params, const Tensors& buffers)
-      : params_(model.parameters()), buffers_(model.buffers()) {
-    if (!same_shapes(params, params_) || !same_shapes(buffers, buffers_))
-      throw std::logic_error("tram: the reference weights do not fit the model being trained");
-    saved_params_ = snapshot(params_);
-    saved_buffers_ = snapshot(buffers_);
-    restore(params_, params);
-    restore(buffers_, buffers);
+      : own_params_(fitting(model.parameters(), params)), own_buffers_(fitting(model.buffers(), buffers)) {
+    restore(model.parameters(), params);
+    restore(model.buffers(), buffers);
   }
-  ~Borrowed() {
-    restore(params_, saved_params_);
-    restore(buffers_, saved_buffers_);
-  }
-  Borrowed(const Borrowed&) = delete;
-  Borrowed& operator=(const Borrowed&) = delete;
 
  private:
-  Tensors params_, buffers_, saved_params_, saved_buffers_;
+  static Tensors fitting(Tensors own, const Tensors& other) {
+    if (!same_shapes(own, other)) throw std::logic_error("tram: the reference weights do not fit the model being trained");
+    return own;
+  }
+  SavedWeights own_params_, own_buffers_;
 };
 
 class Tram : public OptimizerWith<TramOptions> {

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <mutex>
 #include <numeric>
 
 #include "core/error.h"
@@ -62,47 +61,6 @@ torch::Tensor row_directional_derivatives(Model& model, const torch::Tensor& x, 
   return torch::cat(parts);
 }
 
-/// Puts LibTorch's global CPU generator back where it was when the guard was made, also when
-/// an exception passes. Only the state is saved: a draw by another thread meanwhile would be
-/// replayed, which is why it serves idol_scores, called from the adapt node while the run's
-/// other threads (evaluation, analysis with its own generators) draw nothing from it.
-class GlobalGeneratorGuard {
- public:
-  GlobalGeneratorGuard() : gen_(at::detail::getDefaultCPUGenerator()) {
-    std::lock_guard<std::mutex> lock(gen_.mutex());
-    state_ = gen_.get_state();
-  }
-  ~GlobalGeneratorGuard() {
-    std::lock_guard<std::mutex> lock(gen_.mutex());
-    gen_.set_state(state_);
-  }
-  GlobalGeneratorGuard(const GlobalGeneratorGuard&) = delete;
-  GlobalGeneratorGuard& operator=(const GlobalGeneratorGuard&) = delete;
-
- private:
-  at::Generator gen_;
-  torch::Tensor state_;
-};
-
-/// A copy of the model that leaves the global generator where it was: make_fresh draws
-/// initial weights from it, and the pipeline's training draws after.
-ModelPtr quiet_copy(const Model& model) {
-  GlobalGeneratorGuard keep;
-  return model.clone_model();
-}
-
-/// Writes saved weights back when it goes, also when an exception passes.
-class RestoreWeights {
- public:
-  RestoreWeights(Tensors params, Tensors saved) : params_(std::move(params)), saved_(std::move(saved)) {}
-  ~RestoreWeights() { restore(params_, saved_); }
-  RestoreWeights(const RestoreWeights&) = delete;
-  RestoreWeights& operator=(const RestoreWeights&) = delete;
-
- private:
-  Tensors params_, saved_;
-};
-
 /// The proxy's self-training on a chosen domain: Adam on its own pseudo-labels, minibatches
 /// drawn from `rng`, in eval mode (no dropout draw; BatchNorm's statistics stay the source's).
 void self_train_proxy(Model& proxy, const torch::Tensor& x, const torch::Tensor& y, const IdolSettings& s, Rng& rng) {
@@ -138,8 +96,8 @@ torch::Tensor cycle_gradient(Model& model, const torch::Tensor& cur_x, const tor
                              double inner_lr, std::int64_t chunk) {
   EvalMode eval(model);  // per-row losses (BatchNorm's running statistics), and no random draw
   const Tensors params = model.parameters();
-  const Tensors theta = snapshot(params);
-  const RestoreWeights leave_as_found(params, theta);
+  const SavedWeights leave_as_found(params);
+  const Tensors& theta = leave_as_found.saved();
   Tensors g_forward, g_back, g_cycle;
   weighted_loss(model, cand_x, cand_y, q.to(params.front().scalar_type()), chunk).value_and_gradient(g_forward);
   add_to(params, g_forward, -inner_lr);  // θ′: one step on the weighted candidates
@@ -162,7 +120,7 @@ std::vector<double> idol_scores(const Model& model, const torch::Tensor& source_
                                 const torch::Tensor& pool_x, const std::vector<double>& coarse, std::int64_t domains,
                                 const IdolSettings& s, std::uint64_t seed) {
   torch::AutoGradMode grad(true);
-  const auto proxy = quiet_copy(model);
+  const auto proxy = model.quiet_clone();
   EvalMode eval(*proxy);
   Rng rng(derive_seed(seed, "discovered/idol"));
   const std::int64_t n = pool_x.size(0), per = domains > 0 ? n / domains : n;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "stages/analysis/measurement.h"
 #include "stages/optim/step_context.h"
 
 namespace gda {
@@ -15,13 +16,6 @@ struct DomainAccuracy {
   std::string domain;
   double position = 0;
   double accuracy = 0;
-};
-
-/// One analysis measurement of a stage's model ([analysis], stages/analysis/analysis.h).
-struct Measurement {
-  std::string domain;  ///< "train", "source" or "target"
-  std::string name;    ///< e.g. "worst_case", "lambda_max", "linear_cka_features_source"
-  double value = 0;
 };
 
 /// Stage 0 is source training; stage k ≥ 1 is self-training on the k-th domain after the
