@@ -66,6 +66,35 @@ struct EvaluationSettings {
   std::int64_t batch_size = 1000;
 };
 
+/// How adaptation ended when it did not end well: a value the adapt node returns, read once
+/// the graph has ended.
+struct RunFailure {
+  RunStatus status = RunStatus::failed;
+  std::string error;
+};
+
+/// The run's clocks, with one owner: the start, the parts one node each times (data, source,
+/// adaptation), and the sums the concurrent evaluations add to.
+class RunClocks {
+ public:
+  const Clock::time_point start = Clock::now();
+  double data = 0, source = 0, adaptation = 0;
+
+  void add_evaluation(double seconds) { add(evaluation_, seconds); }
+  void add_analysis(double seconds) { add(analysis_, seconds); }
+  /// Every part, and the total so far.
+  Timings timings() const {
+    return {data, source, adaptation, evaluation_.load(), analysis_.load(), seconds_since(start)};
+  }
+
+ private:
+  static void add(std::atomic<double>& sum, double seconds) {
+    for (double seen = sum.load(); !sum.compare_exchange_weak(seen, seen + seconds);) {
+    }
+  }
+  std::atomic<double> evaluation_{0}, analysis_{0};
+};
+
 /// Everything one run holds while its graph runs.
 struct RunState {
   RunState(const Config& c, const RunOptions& o)
@@ -74,7 +103,7 @@ struct RunState {
 
   const Config& config;
   const RunOptions& options;
-  const Clock::time_point start = Clock::now();
+  RunClocks clocks;
   const std::uint64_t seed;
   c10::Device device{c10::kCPU};  ///< where the model and the domains live
   RunSummary summary;
@@ -92,19 +121,6 @@ struct RunState {
   std::vector<std::string> analysis_problems;   ///< measurements that failed (logged at the end)
   std::vector<std::string> notes;               ///< the adapt node's lines for the log, written at the end
 
-  std::atomic<double> eval_seconds{0}, analysis_seconds{0};
-  double data_seconds = 0, source_seconds = 0, adaptation_seconds = 0;
-
-  /// The first failure of the adaptation node, if any.
-  void fail(RunStatus status, const std::string& error) {
-    std::lock_guard<std::mutex> lock(failure_mutex);
-    if (failure_status != RunStatus::ok) return;
-    failure_status = status;
-    failure = error;
-  }
-  std::mutex failure_mutex;
-  RunStatus failure_status = RunStatus::ok;
-  std::string failure;
 };
 
 DataSplit split_data(const Dataset& all, const Params& data, std::uint64_t seed) {
@@ -254,7 +270,7 @@ StageRecord source_stage(RunState& s) {
     r0 = train_on_source(*s.model, s.domains.front(), s.source_settings, rng);
     if (!s.options.source_dir.empty()) save_source_model(s.options.source_dir, *s.model, r0);
   }
-  s.source_seconds = seconds_since(t0);
+  s.clocks.source = seconds_since(t0);
   return r0;
 }
 
@@ -316,23 +332,24 @@ void adapt_along_path(RunState& s, const Emit& emit) {
     teacher = self_train(*teacher, *s.model, s.domains[k], next_x, s.stage_settings, rng, r);
     numbered(teacher, std::move(r), {&s.domains[k], last_segment});
   }
-  s.adaptation_seconds = seconds_since(t0);
+  s.clocks.adaptation = seconds_since(t0);
 }
 
 /// The adapt node: the source stage, then the path. A mistake in the input that shows only
 /// now (an OT plan that cannot be solved) ends the run with status "error", a numerical
-/// failure with "failed"; every stage emitted before stays recorded.
-void adapt(RunState& s, const Emit& emit) {
+/// failure with "failed": returned, and every stage emitted before stays recorded.
+std::optional<RunFailure> adapt(RunState& s, const Emit& emit) {
   use_intra_op_threads(s.summary.train_threads);
   try {
     StageRecord r0 = source_stage(s);
-    if (s.options.source_only) return;
+    if (s.options.source_only) return std::nullopt;
     emit(s.model, std::move(r0), {&s.domains.front(), path_length(s) == 0});
     adapt_along_path(s, emit);
+    return std::nullopt;
   } catch (const NumericError& e) {
-    s.fail(RunStatus::failed, e.what());
+    return RunFailure{RunStatus::failed, e.what()};
   } catch (const UserError& e) {
-    s.fail(RunStatus::error, e.what());
+    return RunFailure{RunStatus::error, e.what()};
   }
 }
 
@@ -355,7 +372,7 @@ void analyse(RunState& s, Snapshot& snapshot) {
     s.analysis_problems.push_back(fmt::format("stage {}: {}", stage, e.what()));
   }
   snapshot.record.analysis_seconds = seconds_since(t0);
-  s.analysis_seconds = s.analysis_seconds + snapshot.record.analysis_seconds;
+  s.clocks.add_analysis(snapshot.record.analysis_seconds);
 }
 
 /// The evaluate node: accuracy of a frozen snapshot on every domain, or on the target
@@ -372,13 +389,14 @@ StageRecord evaluate(RunState& s, Snapshot snapshot) {
         {d.name, d.position, accuracy(*snapshot.model, d.x, d.y, s.evaluation.batch_size)});
   }
   snapshot.record.eval_seconds = seconds_since(t0);
-  s.eval_seconds = s.eval_seconds + snapshot.record.eval_seconds;
+  s.clocks.add_evaluation(snapshot.record.eval_seconds);
   if (snapshot.measured) analyse(s, snapshot);
   return snapshot.record;
 }
 
-/// The graph of the diagram above, run to its end in the run's TBB arena.
-void run_graph(RunState& s) {
+/// The graph of the diagram above, run to its end in the run's TBB arena; how adaptation
+/// failed, if it did.
+std::optional<RunFailure> run_graph(RunState& s) {
   namespace flow = tbb::flow;
   flow::graph g;
   flow::function_node<std::size_t, std::size_t> generate(g, flow::unlimited, [&](std::size_t i) {
@@ -392,14 +410,15 @@ void run_graph(RunState& s) {
     // Made on the CPU (OpenCV, the OT solvers); uploaded once, here, for every stage to use.
     for (auto& d : s.domains) d = d.to(s.device);
     choose_analysis_inputs(s);
-    s.data_seconds = seconds_since(s.start);
+    s.clocks.data = seconds_since(s.clocks.start);
     std::get<0>(out).try_put(flow::continue_msg());
   });
   using Adapt = flow::multifunction_node<flow::continue_msg, std::tuple<Snapshot>>;
   // The frozen models of the stage before and of stage 0, for [analysis].
   ModelPtr previous, source;
+  std::optional<RunFailure> failure;  // the adapt node's, read after wait_for_all
   Adapt adapt_stages(g, flow::serial, [&](flow::continue_msg, Adapt::output_ports_type& out) {
-    adapt(s, [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
+    failure = adapt(s, [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
       auto frozen = m->clone_model();
       frozen->eval();
       Snapshot snapshot{frozen, std::move(r)};
@@ -433,30 +452,26 @@ void run_graph(RunState& s) {
   flow::make_edge(in_stage_order, record);
   for (std::size_t i = 0; i < s.jobs.size(); ++i) generate.try_put(i);
   g.wait_for_all();
+  return failure;
 }
 
-/// summary.json and the closing lines of the log.
-void finish_run(RunState& s) {
+/// summary.json and the closing lines of the log, with how adaptation ended.
+void finish_run(RunState& s, const std::optional<RunFailure>& failure) {
   RunSummary& summary = s.summary;
   const auto& stages = s.rec.stages();
-  summary.seconds.data = s.data_seconds;
-  summary.seconds.source = s.source_seconds;
-  summary.seconds.adaptation = s.adaptation_seconds;
-  summary.seconds.evaluation = s.eval_seconds;
-  summary.seconds.analysis = s.analysis_seconds;
-  summary.seconds.total = seconds_since(s.start);
+  summary.seconds = s.clocks.timings();
   if (!stages.empty()) {
     summary.zero_shot_target_accuracy = stages.front().target_accuracy();
     summary.final_target_accuracy = stages.back().target_accuracy();
   }
-  summary.status = s.failure_status;
-  summary.error = s.failure;
+  summary.status = failure ? failure->status : RunStatus::ok;
+  summary.error = failure ? failure->error : "";
   s.rec.finish(summary);
   if (s.options.source_only) {
     s.rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", status_name(summary.status),
                           summary.source_reused ? "already there" : "trained", summary.seconds.total,
                           s.options.source_dir));
-    if (!s.failure.empty()) s.rec.log("source training failed: " + s.failure);
+    if (failure) s.rec.log("source training failed: " + failure->error);
     return;
   }
   s.rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
@@ -465,7 +480,7 @@ void finish_run(RunState& s) {
                         100 * summary.final_target_accuracy.value_or(0), summary.seconds.total,
                         summary.seconds.data, summary.seconds.source, summary.seconds.adaptation,
                         summary.seconds.evaluation));
-  if (!s.failure.empty()) s.rec.log("run failed: " + s.failure);
+  if (failure) s.rec.log("run failed: " + failure->error);
   if (s.analysis.on())
     s.rec.log(fmt::format("analysis: {:.1f} s beside evaluation ([analysis], docs/ANALYSIS.md)", summary.seconds.analysis));
   for (const auto& problem : s.analysis_problems) s.rec.log("analysis failed at " + problem);
@@ -503,8 +518,9 @@ RunSummary run_experiment(const Config& config, const RunOptions& options) {
       tbb::global_control::max_allowed_parallelism,
       std::max(slots, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)));
   tbb::task_arena arena(static_cast<int>(slots));
-  arena.execute([&] { run_graph(s); });
-  finish_run(s);
+  std::optional<RunFailure> failure;
+  arena.execute([&] { failure = run_graph(s); });
+  finish_run(s, failure);
   return s.summary;
 }
 
