@@ -175,10 +175,9 @@ SectionSchema optimizer_section() {
 
 SectionSchema evaluation_section() {
   SectionSchema s{"evaluation", "what is measured after every stage",
-          {text("domains", "all",
+          {evaluated_domains_choice().spec("domains", EvaluatedDomains::all,
                 "\"all\": accuracy on source, every intermediate domain and target; "
-                "\"target\": target only (what the public GDA code measures)",
-                {"all", "target"}),
+                "\"target\": target only (what the public GDA code measures)"),
            integer("batch_size", 1000, "inference batch size", 1, kMaxBatch)},
           ""};
   s.part = always(Part::run);
@@ -227,6 +226,11 @@ std::vector<SectionSchema> make_schema() {
 }
 
 }  // namespace
+
+const Choice<EvaluatedDomains>& evaluated_domains_choice() {
+  static const Choice<EvaluatedDomains> choice{{"all", EvaluatedDomains::all}, {"target", EvaluatedDomains::target}};
+  return choice;
+}
 
 const std::vector<SectionSchema>& config_schema() {
   static const std::vector<SectionSchema> s = make_schema();

@@ -6,11 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "core/choice.h"
 #include "core/params.h"
 
 namespace gda {
 
 class Config;
+
+/// Which domains evaluation measures after every stage (evaluation.domains).
+enum class EvaluatedDomains { all, target };
+const Choice<EvaluatedDomains>& evaluated_domains_choice();
 
 /// Which hashes a section's keys go into (pipeline/sweep/plan.h's run_hash and source_hash).
 enum class Part {

@@ -6,9 +6,11 @@
 //        ─▶ evaluate (unlimited: accuracy of a snapshot on the domains)
 //        ─▶ in_stage_order (sequencer) ─▶ record (serial: files and console)
 //
-// Evaluation of stage k runs on its snapshot while stage k+1 trains. The steps below are
-// named after the diagram: prepare_run (data, domain jobs, model), then the nodes'
-// bodies (make_domain, adapt, evaluate, record), then finish_run.
+// Evaluation of stage k runs on its snapshot while stage k+1 trains. Every node takes the
+// run's plan (pipeline/run_plan.h) read-only and receives the rest in its message: the
+// gate hands on the made domains, the adapt node snapshots, evaluation stage records. Only
+// the record node writes to the recorder; what the adapt node has to say comes back as a
+// value once the graph has ended, and finish_run writes the summary from it.
 #include "pipeline/run.h"
 
 #include <fmt/format.h>
@@ -17,33 +19,32 @@
 #include <tbb/task_arena.h>
 #include <torch/torch.h>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <future>
-#include <mutex>
-#include <opencv2/core/utility.hpp>
 
-#include "core/device.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/stopwatch.h"
 #include "core/threads.h"
+#include "pipeline/run_plan.h"
 #include "pipeline/source_model.h"
-#include "stages/analysis/analysis.h"
 #include "stages/eval/evaluator.h"
-#include "stages/optim/optimizer.h"
-#include "stages/shift/generator.h"
-#include "stages/train/self_training.h"
 
 namespace gda {
 namespace {
 
+/// The domains of the path, made and on the device, and the fixed inputs [analysis] draws
+/// from them once: handed on by the gate, shared read-only by the nodes after it.
+struct PathDomains {
+  std::vector<Domain> path;  ///< in path order: the source first, the target last
+  std::vector<AnalysisDomain> analysis_inputs;  ///< fixed source and target rows (none without [analysis])
+};
+using Domains = std::shared_ptr<const PathDomains>;
+
 /// The model after a stage, frozen for evaluation, with the stage's training facts; when
 /// [analysis] selects the stage, a private copy to measure and what it is compared with.
 struct Snapshot {
+  Domains domains;
   ModelPtr model;
   StageRecord record;
   /// The copy [analysis] measures (null when the stage is not selected): the measurements
@@ -54,223 +55,75 @@ struct Snapshot {
   AnalysisDomain trained;    ///< fixed inputs of the domain it trained on (none in feature space)
 };
 
+/// A stage evaluated: its record, and why its [analysis] failed, if it did.
+struct EvaluatedStage {
+  StageRecord record;
+  std::string analysis_problem;
+};
+
 /// What the adapt node knows about a stage beside its model and record.
 struct StageFacts {
   const Domain* trained_on = nullptr;  ///< its domain (null for a feature-space stage)
   bool last = false;                   ///< the last stage of the path
 };
 
-/// What is measured after every stage ([evaluation]).
-struct EvaluationSettings {
-  bool all_domains = true;  ///< every domain of the path; false: the target alone
-  std::int64_t batch_size = 1000;
-};
-
-/// How adaptation ended when it did not end well: a value the adapt node returns, read once
-/// the graph has ended.
+/// How adaptation ended when it did not end well.
 struct RunFailure {
   RunStatus status = RunStatus::failed;
   std::string error;
 };
 
-/// The run's clocks, with one owner: the start, the parts one node each times (data, source,
-/// adaptation), and the sums the concurrent evaluations add to.
-class RunClocks {
- public:
-  const Clock::time_point start = Clock::now();
-  double data = 0, source = 0, adaptation = 0;
-
-  void add_evaluation(double seconds) { add(evaluation_, seconds); }
-  void add_analysis(double seconds) { add(analysis_, seconds); }
-  /// Every part, and the total so far.
-  Timings timings() const {
-    return {data, source, adaptation, evaluation_.load(), analysis_.load(), seconds_since(start)};
-  }
-
- private:
-  static void add(std::atomic<double>& sum, double seconds) {
-    for (double seen = sum.load(); !sum.compare_exchange_weak(seen, seen + seconds);) {
-    }
-  }
-  std::atomic<double> evaluation_{0}, analysis_{0};
+/// What the adapt node returns, read once the graph has ended.
+struct Adaptation {
+  std::optional<RunFailure> failure;
+  bool source_reused = false;     ///< the source model was loaded, not trained
+  double source_seconds = 0, seconds = 0;  ///< source training; the stages after it
+  std::vector<std::string> notes;  ///< lines for the log, written at the end
 };
 
-/// Everything one run holds while its graph runs.
-struct RunState {
-  RunState(const Config& c, const RunOptions& o)
-      : config(c), options(o), seed(std::uint64_t(c.section("").integer("seed"))),
-        rec(o.out_dir.empty() ? default_run_dir(c) : o.out_dir, o.console) {}
-
-  const Config& config;
-  const RunOptions& options;
-  RunClocks clocks;
-  const std::uint64_t seed;
-  c10::Device device{c10::kCPU};  ///< where the model and the domains live
-  RunSummary summary;
-  RunRecorder rec;
-
-  std::unique_ptr<ShiftGenerator> generator;
-  std::vector<DomainJob> jobs;
-  std::vector<Domain> domains;  ///< in path order: the source first, the target last
-  ModelPtr model;
-  StageSettings source_settings, stage_settings;
-  EvaluationSettings evaluation;
-  AnalysisSettings analysis;
-  std::vector<AnalysisDomain> analysis_inputs;  ///< fixed source and target inputs, drawn once
-  std::mutex analysis_mutex;
-  std::vector<std::string> analysis_problems;   ///< measurements that failed (logged at the end)
-  std::vector<std::string> notes;               ///< the adapt node's lines for the log, written at the end
-
+/// What the graph leaves beside the recorded stages.
+struct GraphOutcome {
+  Adaptation adaptation;
+  double data_seconds = 0;                    ///< from the start to the last domain made
+  std::vector<std::string> analysis_problems;  ///< measurements that failed, by stage
 };
-
-DataSplit split_data(const Dataset& all, const Params& data, std::uint64_t seed) {
-  const std::int64_t ns = data.integer("source_size"), ni = data.integer("intermediate_size"),
-                     nt = data.integer("target_size");
-  if (ns + ni + nt > all.size())
-    throw UserError(fmt::format(
-        "data.source_size + data.intermediate_size + data.target_size = {} exceeds the {} examples of "
-        "dataset \"{}\"; lower them", ns + ni + nt, all.size(), data.text("name")));
-  Dataset shuffled = all;
-  if (data.flag("shuffle")) {
-    Rng rng(derive_seed(seed, "data/shuffle"));
-    auto order = permutation(all.size(), rng);
-    shuffled = all.select(torch::from_blob(order.data(), {all.size()}, torch::kInt64).clone());
-  }
-  const std::int64_t n = all.size();
-  // Source first, intermediates next, target last (as the reference experiment cuts it).
-  return {shuffled.slice(0, ns), shuffled.slice(ns, ns + ni), shuffled.slice(n - nt, n)};
-}
-
-/// The optimizer section source training uses (see [source] optimizer in docs/CONFIG.md).
-Params source_optimizer(const Params& source, const Params& optimizer) {
-  const std::string& name = source.text("optimizer");
-  if (name == "same") return optimizer;
-  Params p = Params::defaults(optimizer_keys(name, name));
-  p.set("name", name);
-  p.set("base", name);
-  p.set("lr", source.real("lr"));
-  p.set("weight_decay", source.real("weight_decay"));
-  return p;
-}
-
-InputShape shape_of(const Dataset& d) {
-  InputShape s;
-  for (std::int64_t i = 1; i < d.x.dim(); ++i) s.sample.push_back(d.x.size(i));
-  s.classes = d.y.max().item<std::int64_t>() + 1;
-  return s;
-}
-
-/// This machine's name, for the summary ("" when it has none).
-std::string host_name() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof name - 1) == 0 ? name : "";
-}
-
-/// At least two slots: the adapt node holds one for the whole adaptation, and evaluation
-/// and recording need another, or with threads = 1 no stage would reach the disk (or the
-/// console, or a sweep's progress line) before the last one had trained.
-int arena_slots(int threads) { return std::max(2, threads); }
-
-/// The run's header: seed, config hash, device and thread budgets, in the summary and the log.
-void start_run(RunState& s) {
-  // First: the resolved config marks the folder as gda's, even if the device is refused next.
-  s.rec.write_config(s.config.to_toml());
-  const Params& top = s.config.section("");
-  set_deterministic(top.flag("deterministic"));  // before the device's first work
-  set_tf32(top.flag("tf32"));
-  s.device = resolve_device(top.text("device"));
-  s.summary.device = describe_device(s.device);
-  s.summary.host = host_name();
-  s.summary.started = utc_now_iso();
-  s.summary.seed = top.integer("seed");
-  s.summary.config_hash = s.config.hash();
-  s.summary.threads = int(top.integer("threads"));
-  // Training gets every thread; evaluation overlaps it with one, as more would only
-  // oversubscribe the cores that training already uses.
-  s.summary.train_threads = s.summary.threads;
-  s.summary.eval_threads = 1;
-  s.rec.log(fmt::format("gda run: {} seed {} → {}", s.config.file.empty() ? "(text)" : s.config.file, s.seed,
-                        s.rec.dir()));
-  s.rec.log(fmt::format("threads: {} (training {} LibTorch intra-op; evaluation {} intra-op, overlapping; "
-                        "TBB arena {})", s.summary.threads, s.summary.train_threads, s.summary.eval_threads,
-                        arena_slots(s.summary.threads)));
-  s.rec.log("device: " + s.summary.device);
-}
-
-/// Stage settings of source training and of self-training, and what evaluation measures.
-void read_settings(RunState& s) {
-  const Params& src = s.config.section("source");
-  const Params& adapt = s.config.section("adaptation");
-  const Params& eval = s.config.section("evaluation");
-  s.source_settings.epochs = int(src.integer("epochs"));
-  s.source_settings.batch_size = int(src.integer("batch_size"));
-  s.source_settings.optimizer = source_optimizer(src, s.config.section("optimizer"));
-  s.stage_settings.epochs = int(adapt.integer("epochs"));
-  s.stage_settings.batch_size = int(adapt.integer("batch_size"));
-  s.stage_settings.drop_fraction = adapt.real("drop_fraction");
-  s.stage_settings.optimizer = s.config.section("optimizer");
-  // Pseudo-labelling and encoding during training infer in evaluation's batches.
-  s.stage_settings.inference_batch = s.source_settings.inference_batch = eval.integer("batch_size");
-  s.evaluation.all_domains = eval.text("domains") == "all";
-  s.evaluation.batch_size = eval.integer("batch_size");
-  s.analysis = AnalysisSettings::from(s.config.section("analysis"));
-}
 
 /// `samples` rows of domain d (all when it has fewer), chosen by a stream of their own so
 /// that the analysis draws nothing from the run's other streams.
-AnalysisDomain analysis_rows(const RunState& s, const std::string& role, const Domain& d, bool labelled,
+AnalysisDomain analysis_rows(const RunPlan& plan, const std::string& role, const Domain& d, bool labelled,
                              const std::string& purpose) {
-  Rng rng(derive_seed(s.seed, "analysis/samples/" + purpose));
+  Rng rng(derive_seed(plan.seed, "analysis/samples/" + purpose));
   auto order = permutation(d.size(), rng);
-  order.resize(std::size_t(std::min<std::int64_t>(d.size(), s.analysis.samples)));
+  order.resize(std::size_t(std::min<std::int64_t>(d.size(), plan.analysis.samples)));
   const auto rows = torch::tensor(order, torch::kInt64).to(d.x.device());
   return {role, d.x.index_select(0, rows), labelled ? d.y.index_select(0, rows) : torch::Tensor()};
 }
 
-/// The fixed source and target inputs of [analysis], the same at every stage.
-void choose_analysis_inputs(RunState& s) {
-  if (!s.analysis.on()) return;
-  s.analysis_inputs = {analysis_rows(s, "source", s.domains.front(), true, "source"),
-                       analysis_rows(s, "target", s.domains.back(), true, "target")};
+/// The gate's message: the made domains on the device, with [analysis]'s fixed inputs.
+Domains path_domains(const RunPlan& plan, std::vector<Domain> made) {
+  auto domains = std::make_shared<PathDomains>();
+  // Made on the CPU (OpenCV, the OT solvers); uploaded once, here, for every stage to use.
+  for (auto& d : made) domains->path.push_back(d.to(plan.device));
+  if (plan.analysis.on())
+    domains->analysis_inputs = {analysis_rows(plan, "source", domains->path.front(), true, "source"),
+                                analysis_rows(plan, "target", domains->path.back(), true, "target")};
+  return domains;
 }
 
-/// Threads and seeds, then the data cut into source, pool and target, the generator's
-/// domain jobs and the initial model (whose weights draw from the seeded torch stream).
-void prepare_run(RunState& s) {
-  set_default_intra_op_threads(s.summary.threads);
-  cv::setNumThreads(1);  // images are rotated in parallel by TBB, one per task
-  torch::manual_seed(s.seed);
-  // CUDA's start-up overlaps reading and splitting the data.
-  auto cuda_started = std::async(std::launch::async, [device = s.device] { warm_up(device); });
-  LoadContext load{s.config.dir, default_data_dir()};
-  const Params& data = s.config.section("data");
-  Dataset all = dataset_registry().get(data.text("name")).make(data, load);
-  DataSplit split = split_data(all, data, s.seed);
-  const Params& shift = s.config.section("shift");
-  s.generator = generator_registry().get(shift.text("generator")).make(shift);
-  s.jobs = s.generator->plan(split, shift.integer("T"), s.seed);
-  s.domains.resize(s.jobs.size());
-  if (!s.jobs.empty()) s.summary.target_domain = s.jobs.back().name;
-  s.model = make_model(s.config.section("model").text("name"), s.config.section("model"), shape_of(all));
-  cuda_started.get();
-  s.model->to(s.device);  // initialised on the CPU's stream, so every device starts from the same weights
-  read_settings(s);
-}
-
-/// Stage 0: the source model, loaded from options.source_dir when it holds one, else
-/// trained (and saved there when a folder is given).
-StageRecord source_stage(RunState& s) {
+/// Stage 0: the source model, loaded from plan.source_dir when it holds one, else trained
+/// (and saved there when a folder is given).
+StageRecord source_stage(const RunPlan& plan, const Domain& source, Adaptation& out) {
   const auto t0 = Clock::now();
   StageRecord r0;
-  if (!s.options.source_dir.empty() && has_source_model(s.options.source_dir)) {
-    r0 = load_source_model(s.options.source_dir, *s.model);
-    s.summary.source_reused = true;
+  if (!plan.source_dir.empty() && has_source_model(plan.source_dir)) {
+    r0 = load_source_model(plan.source_dir, *plan.model);
+    out.source_reused = true;
   } else {
-    Rng rng(derive_seed(s.seed, "train/order"));
-    r0 = train_on_source(*s.model, s.domains.front(), s.source_settings, rng);
-    if (!s.options.source_dir.empty()) save_source_model(s.options.source_dir, *s.model, r0);
+    Rng rng(derive_seed(plan.seed, "train/order"));
+    r0 = train_on_source(*plan.model, source, plan.source, rng);
+    if (!plan.source_dir.empty()) save_source_model(plan.source_dir, *plan.model, r0);
   }
-  s.clocks.source = seconds_since(t0);
+  out.source_seconds = seconds_since(t0);
   return r0;
 }
 
@@ -278,28 +131,29 @@ using Emit = std::function<void(const ModelPtr&, StageRecord, const StageFacts&)
 
 /// The stages of the path after the source: 0 for a zero-shot plan of the source and the
 /// target alone, unless the generator makes domains of its own in between (ot_path).
-std::size_t path_length(const RunState& s) {
-  const bool zero_shot = s.domains.size() <= 2 && !s.generator->makes_segments();
-  return zero_shot ? 0 : s.domains.size() - 1;
+std::size_t path_length(const RunPlan& plan, const PathDomains& domains) {
+  const bool zero_shot = domains.path.size() <= 2 && !plan.generator->makes_segments();
+  return zero_shot ? 0 : domains.path.size() - 1;
 }
 
-/// A segment's files into the run folder, and its order's τ into the log.
-void keep_segment_files(RunState& s, const PathSegment& segment) {
-  for (const auto& [name, text] : segment.files) atomic_write(s.rec.dir() + "/" + name, text);
-  if (segment.order_tau)  // logged at the end: the record node writes the log meanwhile
-    s.notes.push_back(fmt::format("discovered order: Kendall's tau {:.3f} against the true domains ({:.1f} s)",
-                                  *segment.order_tau, segment.seconds));
+/// A segment's files into the run folder, and its order's τ into the log's notes.
+void keep_segment_files(const RunPlan& plan, const PathSegment& segment, Adaptation& out) {
+  for (const auto& [name, text] : segment.files) atomic_write(plan.dir + "/" + name, text);
+  if (segment.order_tau)
+    out.notes.push_back(fmt::format("discovered order: Kendall's tau {:.3f} against the true domains ({:.1f} s)",
+                                    *segment.order_tau, segment.seconds));
 }
 
 /// Stages 1…: self-training through the path, each stage's model handed to `emit`.
-void adapt_along_path(RunState& s, const Emit& emit) {
+void adapt_along_path(const RunPlan& plan, const PathDomains& domains, const Emit& emit, Adaptation& out) {
   // Adaptation draws from its own streams, so its numbers are the same whether the
   // source model was trained just now or loaded (a sweep shares it between runs).
-  Rng rng(derive_seed(s.seed, "train/adapt"));
-  torch::manual_seed(derive_seed(s.seed, "torch/adapt"));
+  Rng rng(derive_seed(plan.seed, "train/adapt"));
+  torch::manual_seed(derive_seed(plan.seed, "torch/adapt"));
   const auto t0 = Clock::now();
-  const std::size_t stages = path_length(s) + 1;
-  auto teacher = s.model;
+  const std::vector<Domain>& path = domains.path;
+  const std::size_t stages = path_length(plan, domains) + 1;
+  auto teacher = plan.model;
   int stage = 0;
   const Emit numbered = [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
     r.stage = ++stage;
@@ -310,15 +164,15 @@ void adapt_along_path(RunState& s, const Emit& emit) {
     // evaluation task, which would pin it to the evaluation's thread count.
     std::optional<PathSegment> segment;
     tbb::this_task_arena::isolate([&] {
-      segment = s.generator->segment(*teacher, s.domains[k - 1], s.domains[k], s.stage_settings.inference_batch,
-                                     derive_seed(s.seed, "shift/segment" + std::to_string(k)));
+      segment = plan.generator->segment(*teacher, path[k - 1], path[k], plan.stages.inference_batch,
+                                        derive_seed(plan.seed, "shift/segment" + std::to_string(k)));
     });
     const bool last_segment = k + 1 == stages;
     if (segment) {
-      for (auto& d : segment->domains) d = d.to(s.device);  // a plugin's may come on the CPU
-      keep_segment_files(s, *segment);
+      for (auto& d : segment->domains) d = d.to(plan.device);  // a plugin's may come on the CPU
+      keep_segment_files(plan, *segment, out);
       std::size_t j = 0;
-      teacher = self_train_segment(*segment, teacher, s.model, s.stage_settings, rng,
+      teacher = self_train_segment(*segment, teacher, plan.model, plan.stages, rng,
                                    [&](const ModelPtr& m, StageRecord r) {
                                      r.order_tau = segment->order_tau;
                                      const std::size_t at = j++;
@@ -328,171 +182,201 @@ void adapt_along_path(RunState& s, const Emit& emit) {
       continue;
     }
     StageRecord r;
-    const torch::Tensor next_x = k + 1 < stages ? s.domains[k + 1].x : torch::Tensor();
-    teacher = self_train(*teacher, *s.model, s.domains[k], next_x, s.stage_settings, rng, r);
-    numbered(teacher, std::move(r), {&s.domains[k], last_segment});
+    const torch::Tensor next_x = k + 1 < stages ? path[k + 1].x : torch::Tensor();
+    teacher = self_train(*teacher, *plan.model, path[k], next_x, plan.stages, rng, r);
+    numbered(teacher, std::move(r), {&path[k], last_segment});
   }
-  s.clocks.adaptation = seconds_since(t0);
+  out.seconds = seconds_since(t0);
 }
 
 /// The adapt node: the source stage, then the path. A mistake in the input that shows only
 /// now (an OT plan that cannot be solved) ends the run with status "error", a numerical
-/// failure with "failed": returned, and every stage emitted before stays recorded.
-std::optional<RunFailure> adapt(RunState& s, const Emit& emit) {
-  use_intra_op_threads(s.summary.train_threads);
+/// failure with "failed", in what it returns; every stage emitted before stays recorded.
+Adaptation adapt(const RunPlan& plan, const PathDomains& domains, const Emit& emit) {
+  use_intra_op_threads(plan.header.train_threads);
+  Adaptation out;
   try {
-    StageRecord r0 = source_stage(s);
-    if (s.options.source_only) return std::nullopt;
-    emit(s.model, std::move(r0), {&s.domains.front(), path_length(s) == 0});
-    adapt_along_path(s, emit);
-    return std::nullopt;
+    StageRecord r0 = source_stage(plan, domains.path.front(), out);
+    if (plan.source_only) return out;
+    emit(plan.model, std::move(r0), {&domains.path.front(), path_length(plan, domains) == 0});
+    adapt_along_path(plan, domains, emit, out);
   } catch (const NumericError& e) {
-    return RunFailure{RunStatus::failed, e.what()};
+    out.failure = RunFailure{RunStatus::failed, e.what()};
   } catch (const UserError& e) {
-    return RunFailure{RunStatus::error, e.what()};
+    out.failure = RunFailure{RunStatus::error, e.what()};
   }
+  return out;
+}
+
+/// The adapt node's snapshot of a stage's model: frozen, and, when [analysis] selects the
+/// stage, with a private copy to measure and what it is compared with. `previous` and
+/// `source` are the frozen models of the stage before and of stage 0 (null at first).
+Snapshot snapshot_of(const RunPlan& plan, const Domains& domains, const ModelPtr& m, StageRecord r,
+                     const StageFacts& facts, const ModelPtr& previous, const ModelPtr& source) {
+  auto frozen = m->clone_model();
+  frozen->eval();
+  Snapshot snapshot{domains, frozen, std::move(r)};
+  if (!plan.analysis.selects(snapshot.record.stage, facts.last)) return snapshot;
+  // Made here, on the thread of the run's draws, and quietly: the copy draws nothing that
+  // training would have drawn (Model::quiet_clone).
+  snapshot.measured = frozen->quiet_clone();
+  snapshot.teacher = previous;
+  snapshot.source = source ? source : frozen;
+  if (facts.trained_on) {
+    const int k = snapshot.record.stage;
+    snapshot.trained = analysis_rows(plan, "train", *facts.trained_on, k == 0, "stage" + std::to_string(k));
+  }
+  return snapshot;
 }
 
 /// [analysis] of a snapshot the settings select, into its record, on the snapshot's private
 /// copy: analyses of different stages may overlap. A measurement that fails (LibTorch
-/// refusing a double backward, say) loses that stage's measurements only; the run's log
-/// names it at the end.
-void analyse(RunState& s, Snapshot& snapshot) {
+/// refusing a double backward, say) loses that stage's measurements only: the returned
+/// problem goes into the run's log at the end.
+std::string analyse(const RunPlan& plan, Snapshot& snapshot) {
   std::vector<AnalysisDomain> inputs;
   if (snapshot.trained.x.defined()) inputs.push_back(snapshot.trained);
-  inputs.insert(inputs.end(), s.analysis_inputs.begin(), s.analysis_inputs.end());
+  const auto& fixed = snapshot.domains->analysis_inputs;
+  inputs.insert(inputs.end(), fixed.begin(), fixed.end());
   const int stage = snapshot.record.stage;
   const auto t0 = Clock::now();
+  std::string problem;
   try {
     snapshot.record.analysis =
-        analyse_stage(s.analysis, {snapshot.measured, snapshot.teacher, snapshot.source}, inputs,
-                      s.evaluation.batch_size, derive_seed(s.seed, "analysis/stage" + std::to_string(stage)));
+        analyse_stage(plan.analysis, {snapshot.measured, snapshot.teacher, snapshot.source}, inputs,
+                      plan.evaluation.batch_size, derive_seed(plan.seed, "analysis/stage" + std::to_string(stage)));
   } catch (const std::exception& e) {
-    std::lock_guard<std::mutex> lock(s.analysis_mutex);
-    s.analysis_problems.push_back(fmt::format("stage {}: {}", stage, e.what()));
+    problem = fmt::format("stage {}: {}", stage, e.what());
   }
   snapshot.record.analysis_seconds = seconds_since(t0);
-  s.clocks.add_analysis(snapshot.record.analysis_seconds);
+  return problem;
 }
 
 /// The evaluate node: accuracy of a frozen snapshot on every domain, or on the target
-/// alone (the last domain of the path).
-StageRecord evaluate(RunState& s, Snapshot snapshot) {
+/// alone (the last domain of the path), then its [analysis] when selected.
+EvaluatedStage evaluate(const RunPlan& plan, Snapshot snapshot) {
   // Every time, not once per thread: this TBB worker may have run another run's adapt node
   // (with the training's thread count) since, and the count would leak into the measurements.
-  use_intra_op_threads(s.summary.eval_threads);
+  use_intra_op_threads(plan.header.eval_threads);
   const auto t0 = Clock::now();
-  for (std::size_t i = 0; i < s.domains.size(); ++i) {
-    const Domain& d = s.domains[i];
-    if (!s.evaluation.all_domains && i + 1 != s.domains.size()) continue;
+  const std::vector<Domain>& path = snapshot.domains->path;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const Domain& d = path[i];
+    if (!plan.evaluation.all_domains && i + 1 != path.size()) continue;
     snapshot.record.accuracies.push_back(
-        {d.name, d.position, accuracy(*snapshot.model, d.x, d.y, s.evaluation.batch_size)});
+        {d.name, d.position, accuracy(*snapshot.model, d.x, d.y, plan.evaluation.batch_size)});
   }
   snapshot.record.eval_seconds = seconds_since(t0);
-  s.clocks.add_evaluation(snapshot.record.eval_seconds);
-  if (snapshot.measured) analyse(s, snapshot);
-  return snapshot.record;
+  std::string problem = snapshot.measured ? analyse(plan, snapshot) : "";
+  return {std::move(snapshot.record), std::move(problem)};
 }
 
-/// The graph of the diagram above, run to its end in the run's TBB arena; how adaptation
-/// failed, if it did.
-std::optional<RunFailure> run_graph(RunState& s) {
+/// The graph of the diagram above, run to its end in the run's TBB arena. Node state (the
+/// gate's arrivals, the adapt node's previous models, the record node's problems) is each
+/// node's own, captured from here.
+GraphOutcome run_graph(const RunPlan& plan, RunRecorder& rec, Clock::time_point start) {
   namespace flow = tbb::flow;
+  using Made = std::pair<std::size_t, Domain>;
   flow::graph g;
-  flow::function_node<std::size_t, std::size_t> generate(g, flow::unlimited, [&](std::size_t i) {
-    s.domains[i] = s.jobs[i].make();
-    return i;
-  });
-  using Gate = flow::multifunction_node<std::size_t, std::tuple<flow::continue_msg>>;
+  GraphOutcome outcome;
+  flow::function_node<std::size_t, Made> generate(g, flow::unlimited,
+                                                  [&](std::size_t i) { return Made{i, plan.jobs[i].make()}; });
+  using Gate = flow::multifunction_node<Made, std::tuple<Domains>>;
+  std::vector<Domain> made(plan.jobs.size());
   std::size_t arrived = 0;
-  Gate all_generated(g, flow::serial, [&](std::size_t, Gate::output_ports_type& out) {
-    if (++arrived < s.jobs.size()) return;
-    // Made on the CPU (OpenCV, the OT solvers); uploaded once, here, for every stage to use.
-    for (auto& d : s.domains) d = d.to(s.device);
-    choose_analysis_inputs(s);
-    s.clocks.data = seconds_since(s.clocks.start);
-    std::get<0>(out).try_put(flow::continue_msg());
+  Gate all_generated(g, flow::serial, [&](Made m, Gate::output_ports_type& out) {
+    made[m.first] = std::move(m.second);
+    if (++arrived < made.size()) return;
+    Domains domains = path_domains(plan, std::move(made));
+    outcome.data_seconds = seconds_since(start);
+    std::get<0>(out).try_put(domains);
   });
-  using Adapt = flow::multifunction_node<flow::continue_msg, std::tuple<Snapshot>>;
-  // The frozen models of the stage before and of stage 0, for [analysis].
-  ModelPtr previous, source;
-  std::optional<RunFailure> failure;  // the adapt node's, read after wait_for_all
-  Adapt adapt_stages(g, flow::serial, [&](flow::continue_msg, Adapt::output_ports_type& out) {
-    failure = adapt(s, [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
-      auto frozen = m->clone_model();
-      frozen->eval();
-      Snapshot snapshot{frozen, std::move(r)};
-      if (!source) source = frozen;
-      if (s.analysis.selects(snapshot.record.stage, facts.last)) {
-        // Made here, on the thread of the run's draws, and quietly: the copy draws nothing
-        // that training would have drawn (Model::quiet_clone).
-        snapshot.measured = frozen->quiet_clone();
-        snapshot.teacher = previous;
-        snapshot.source = source;
-        if (facts.trained_on) {
-          const int k = snapshot.record.stage;
-          snapshot.trained = analysis_rows(s, "train", *facts.trained_on, k == 0, "stage" + std::to_string(k));
-        }
-      }
-      previous = frozen;
+  using Adapt = flow::multifunction_node<Domains, std::tuple<Snapshot>>;
+  Adapt adapt_stages(g, flow::serial, [&](const Domains& domains, Adapt::output_ports_type& out) {
+    ModelPtr previous, source;
+    outcome.adaptation = adapt(plan, *domains, [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
+      Snapshot snapshot = snapshot_of(plan, domains, m, std::move(r), facts, previous, source);
+      if (!source) source = snapshot.model;
+      previous = snapshot.model;
       std::get<0>(out).try_put(std::move(snapshot));
     });
   });
-  flow::function_node<Snapshot, StageRecord> evaluate_stage(
-      g, flow::unlimited, [&](Snapshot snapshot) { return evaluate(s, std::move(snapshot)); });
-  flow::sequencer_node<StageRecord> in_stage_order(g, [](const StageRecord& r) { return std::size_t(r.stage); });
-  flow::function_node<StageRecord> record(g, flow::serial, [&](const StageRecord& r) {
-    s.rec.add_stage(r);
-    s.summary.passes += r.passes;
+  flow::function_node<Snapshot, EvaluatedStage> evaluate_stage(
+      g, flow::unlimited, [&](Snapshot snapshot) { return evaluate(plan, std::move(snapshot)); });
+  flow::sequencer_node<EvaluatedStage> in_stage_order(
+      g, [](const EvaluatedStage& e) { return std::size_t(e.record.stage); });
+  flow::function_node<EvaluatedStage> record(g, flow::serial, [&](const EvaluatedStage& e) {
+    rec.add_stage(e.record);
+    if (!e.analysis_problem.empty()) outcome.analysis_problems.push_back(e.analysis_problem);
   });
   flow::make_edge(generate, all_generated);
   flow::make_edge(flow::output_port<0>(all_generated), adapt_stages);
   flow::make_edge(flow::output_port<0>(adapt_stages), evaluate_stage);
   flow::make_edge(evaluate_stage, in_stage_order);
   flow::make_edge(in_stage_order, record);
-  for (std::size_t i = 0; i < s.jobs.size(); ++i) generate.try_put(i);
+  for (std::size_t i = 0; i < plan.jobs.size(); ++i) generate.try_put(i);
   g.wait_for_all();
-  return failure;
+  return outcome;
 }
 
-/// summary.json and the closing lines of the log, with how adaptation ended.
-void finish_run(RunState& s, const std::optional<RunFailure>& failure) {
-  RunSummary& summary = s.summary;
-  const auto& stages = s.rec.stages();
-  summary.seconds = s.clocks.timings();
+/// The summary: the plan's header, how adaptation ended, the recorded stages' accuracies,
+/// passes and seconds.
+RunSummary summary_of(const RunPlan& plan, const GraphOutcome& o, const std::vector<StageRecord>& stages,
+                      Clock::time_point start) {
+  RunSummary summary = plan.header;
+  const Adaptation& a = o.adaptation;
+  double evaluation = 0, analysis = 0;
+  for (const auto& r : stages) {
+    summary.passes += r.passes;
+    evaluation += r.eval_seconds;
+    analysis += r.analysis_seconds;
+  }
+  summary.seconds = {o.data_seconds, a.source_seconds, a.seconds, evaluation, analysis, seconds_since(start)};
+  summary.source_reused = a.source_reused;
   if (!stages.empty()) {
     summary.zero_shot_target_accuracy = stages.front().target_accuracy();
     summary.final_target_accuracy = stages.back().target_accuracy();
   }
-  summary.status = failure ? failure->status : RunStatus::ok;
-  summary.error = failure ? failure->error : "";
-  s.rec.finish(summary);
-  if (s.options.source_only) {
-    s.rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", status_name(summary.status),
-                          summary.source_reused ? "already there" : "trained", summary.seconds.total,
-                          s.options.source_dir));
-    if (failure) s.rec.log("source training failed: " + failure->error);
-    return;
-  }
-  s.rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
-                        "(data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} overlapping)",
-                        status_name(summary.status), 100 * summary.zero_shot_target_accuracy.value_or(0),
-                        100 * summary.final_target_accuracy.value_or(0), summary.seconds.total,
-                        summary.seconds.data, summary.seconds.source, summary.seconds.adaptation,
-                        summary.seconds.evaluation));
-  if (failure) s.rec.log("run failed: " + failure->error);
-  if (s.analysis.on())
-    s.rec.log(fmt::format("analysis: {:.1f} s beside evaluation ([analysis], docs/ANALYSIS.md)", summary.seconds.analysis));
-  for (const auto& problem : s.analysis_problems) s.rec.log("analysis failed at " + problem);
+  summary.status = a.failure ? a.failure->status : RunStatus::ok;
+  summary.error = a.failure ? a.failure->error : "";
+  return summary;
+}
+
+/// The log's closing lines of a run that adapted.
+void log_adaptation_end(const RunPlan& plan, const GraphOutcome& o, const RunSummary& summary, RunRecorder& rec) {
+  const auto& stages = rec.stages();
+  rec.log(fmt::format("{}: zero-shot target {:.1f} %, final target {:.1f} %; {:.1f} s total "
+                      "(data {:.1f}, source {:.1f}, adaptation {:.1f}, evaluation {:.1f} overlapping)",
+                      status_name(summary.status), 100 * summary.zero_shot_target_accuracy.value_or(0),
+                      100 * summary.final_target_accuracy.value_or(0), summary.seconds.total, summary.seconds.data,
+                      summary.seconds.source, summary.seconds.adaptation, summary.seconds.evaluation));
+  if (o.adaptation.failure) rec.log("run failed: " + o.adaptation.failure->error);
+  if (plan.analysis.on())
+    rec.log(fmt::format("analysis: {:.1f} s beside evaluation ([analysis], docs/ANALYSIS.md)", summary.seconds.analysis));
+  for (const auto& problem : o.analysis_problems) rec.log("analysis failed at " + problem);
   // A stage number past the path is not an error (a sweep over T shares one [analysis]),
   // but it measured nothing, and the user should hear so.
-  if (s.analysis.stages == AnalysisSettings::Stages::listed && summary.status == RunStatus::ok && !stages.empty())
-    for (const int k : s.analysis.listed)
+  if (plan.analysis.stages == AnalysisSettings::Stages::listed && summary.status == RunStatus::ok && !stages.empty())
+    for (const int k : plan.analysis.listed)
       if (k > stages.back().stage)
-        s.rec.log(fmt::format("note: analysis.stages names stage {}, but this run's last stage is {}: nothing was "
-                              "measured there", k, stages.back().stage));
-  for (const auto& note : s.notes) s.rec.log(note);
-  s.rec.log("results: " + s.rec.dir() + "/table.md");
+        rec.log(fmt::format("note: analysis.stages names stage {}, but this run's last stage is {}: nothing was "
+                            "measured there", k, stages.back().stage));
+  for (const auto& note : o.adaptation.notes) rec.log(note);
+  rec.log("results: " + rec.dir() + "/table.md");
+}
+
+/// summary.json and the closing lines of the log.
+RunSummary finish_run(const RunPlan& plan, const GraphOutcome& o, RunRecorder& rec, Clock::time_point start) {
+  RunSummary summary = summary_of(plan, o, rec.stages(), start);
+  rec.finish(summary);
+  if (!plan.source_only) {
+    log_adaptation_end(plan, o, summary, rec);
+    return summary;
+  }
+  rec.log(fmt::format("{}: source model {} in {:.1f} s → {}", status_name(summary.status),
+                      summary.source_reused ? "already there" : "trained", summary.seconds.total, plan.source_dir));
+  if (o.adaptation.failure) rec.log("source training failed: " + o.adaptation.failure->error);
+  return summary;
 }
 
 }  // namespace
@@ -506,22 +390,21 @@ std::string default_run_dir(const Config& c) {
 }
 
 RunSummary run_experiment(const Config& config, const RunOptions& options) {
-  RunState s(config, options);
-  start_run(s);
-  prepare_run(s);
-  s.rec.log(fmt::format("{:>5} {:<8} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7}", "stage", "domain", "pos",
-                        "kept", "pl-acc", "loss", "source", "inter", "target", "train-s"));
+  const auto start = Clock::now();
+  RunRecorder rec(options.out_dir.empty() ? default_run_dir(config) : options.out_dir, options.console);
+  const RunPlan plan = plan_run(config, options, rec);
+  rec.log(fmt::format("{:>5} {:<8} {:>5} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7}", "stage", "domain", "pos",
+                      "kept", "pl-acc", "loss", "source", "inter", "target", "train-s"));
   // Under a one-CPU affinity (a Slurm task with --cpus-per-task=1, taskset -c 0) TBB would
   // allow no worker thread, and no stage would be recorded until adaptation ended.
-  const auto slots = std::size_t(arena_slots(s.summary.threads));
+  const auto slots = std::size_t(arena_slots(plan.header.threads));
   const tbb::global_control workers(
       tbb::global_control::max_allowed_parallelism,
       std::max(slots, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)));
   tbb::task_arena arena(static_cast<int>(slots));
-  std::optional<RunFailure> failure;
-  arena.execute([&] { failure = run_graph(s); });
-  finish_run(s, failure);
-  return s.summary;
+  GraphOutcome outcome;
+  arena.execute([&] { outcome = run_graph(plan, rec, start); });
+  return finish_run(plan, outcome, rec, start);
 }
 
 }  // namespace gda

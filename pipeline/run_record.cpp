@@ -63,26 +63,6 @@ std::string analysis_markdown(const std::vector<StageRecord>& stages) {
 
 }  // namespace
 
-const char* status_name(RunStatus s) {
-  switch (s) {
-    case RunStatus::running: return "running";
-    case RunStatus::ok: return "ok";
-    case RunStatus::error: return "error";
-    case RunStatus::failed: return "failed";
-  }
-  return "running";
-}
-
-int exit_code(RunStatus s) {
-  switch (s) {
-    case RunStatus::ok: return 0;
-    case RunStatus::error: return 2;
-    case RunStatus::failed: return 3;
-    case RunStatus::running: break;
-  }
-  return 70;  // a summary that never ended: a bug
-}
-
 BuildInfo build_info() {
   return {GDA_VERSION, GDA_COMMIT, fmt::format("{}.{}.{}", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH)};
 }
@@ -164,6 +144,20 @@ std::string stage_json_line(const StageRecord& r) {
   return line.dump();
 }
 
+namespace {
+
+StageMeasurements measurements_of(const json& j) {
+  StageMeasurements m;
+  for (const auto& [domain, acc] : j.at("accuracy").items()) m.accuracies.push_back({domain, 0.0, acc.get<double>()});
+  if (const auto a = j.find("analysis"); a != j.end())
+    for (const auto& [domain, values] : a->items())
+      for (const auto& [name, v] : values.items())
+        if (!v.is_null()) m.analysis.push_back({domain, name, v.get<double>()});
+  return m;
+}
+
+}  // namespace
+
 StageRecord stage_from_json_line(const std::string& text) {
   const json j = json::parse(text);
   StageRecord r;
@@ -184,14 +178,14 @@ StageRecord stage_from_json_line(const std::string& text) {
   r.passes.forward_samples = p.at("forward_samples").get<std::int64_t>();
   r.passes.backward_samples = p.at("backward_samples").get<std::int64_t>();
   // Accuracies are stored by domain name; path order is the caller's (the run re-evaluates).
-  for (const auto& [domain, acc] : j.at("accuracy").items()) r.accuracies.push_back({domain, 0.0, acc.get<double>()});
-  if (const auto a = j.find("analysis"); a != j.end()) {
-    for (const auto& [domain, values] : a->items())
-      for (const auto& [name, v] : values.items()) r.analysis.push_back({domain, name, v.get<double>()});
-    r.analysis_seconds = j.value("analysis_seconds", 0.0);
-  }
+  StageMeasurements measured = measurements_of(j);
+  r.accuracies = std::move(measured.accuracies);
+  r.analysis = std::move(measured.analysis);
+  r.analysis_seconds = j.value("analysis_seconds", 0.0);
   return r;
 }
+
+StageMeasurements stage_measurements_from_json_line(const std::string& line) { return measurements_of(json::parse(line)); }
 
 void RunRecorder::add_stage(const StageRecord& r) {
   stages_.push_back(r);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/files.h"
+#include "pipeline/run_status.h"
 #include "stages/train/stage_record.h"
 
 namespace gda {
@@ -17,17 +18,6 @@ struct Timings {
   double data = 0, source = 0, adaptation = 0, evaluation = 0, analysis = 0, total = 0;
 };
 
-/// How a run ended, and what the CLI exits with for it (one place: exit_code).
-enum class RunStatus {
-  running,  ///< not ended (what a summary says until finish)
-  ok,
-  error,    ///< a mistake in the input that showed only mid-run: exit 2; a sweep retries the job
-  failed,   ///< a numerical failure (a NaN loss): exit 3; a finished result in a sweep
-};
-/// "running", "ok", "error" or "failed": summary.json's and the log's word.
-const char* status_name(RunStatus s);
-/// 0 for ok, 2 for error, 3 for failed (docs: README's exit codes).
-int exit_code(RunStatus s);
 
 struct RunSummary {
   RunStatus status = RunStatus::running;
@@ -54,6 +44,16 @@ BuildInfo build_info();
 
 std::string stage_json_line(const StageRecord& r);
 StageRecord stage_from_json_line(const std::string& line);
+
+/// What a stage line measured: its accuracies, by domain name (positions are not stored), and
+/// its [analysis] values (a null, written for a value that was not a finite number, is left
+/// out). Only the fields every version of gda has written, so a sweep report reads old folders
+/// through it; stage_from_json_line reads them the same way.
+struct StageMeasurements {
+  std::vector<DomainAccuracy> accuracies;
+  std::vector<Measurement> analysis;
+};
+StageMeasurements stage_measurements_from_json_line(const std::string& line);
 
 /// Writes a run's records into its directory as they arrive.
 class RunRecorder {

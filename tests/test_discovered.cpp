@@ -39,7 +39,7 @@ Drift drift(std::int64_t n, std::uint64_t seed) {
   return d;
 }
 
-double tau_of(const std::string& method, const Drift& d, std::uint64_t seed = 1) {
+double tau_of(OrderBy method, const Drift& d, std::uint64_t seed = 1) {
   DiscoverySettings s;
   s.method = method;
   s.rounds = 10;
@@ -59,19 +59,19 @@ TEST(KendallTau, AgainstHandCountedPairs) {
 
 TEST(OrderDiscovery, EachMethodRecoversADriftAlongALineAndRandomDoesNot) {
   const Drift d = drift(300, 0);
-  EXPECT_GT(tau_of("graph_path", d), 0.8);
-  EXPECT_GT(tau_of("ot_distance", d), 0.8);
-  EXPECT_GT(tau_of("domain_classifier", d), 0.8);
-  EXPECT_LT(std::abs(tau_of("random", d)), 0.1);
+  EXPECT_GT(tau_of(OrderBy::graph_path, d), 0.8);
+  EXPECT_GT(tau_of(OrderBy::ot_distance, d), 0.8);
+  EXPECT_GT(tau_of(OrderBy::domain_classifier, d), 0.8);
+  EXPECT_LT(std::abs(tau_of(OrderBy::random, d)), 0.1);
   // Deterministic: the discriminator starts from zero weights; random follows its seed.
   DiscoverySettings s;
-  s.method = "domain_classifier";
+  s.method = OrderBy::domain_classifier;
   EXPECT_EQ(order_scores(d.source, d.pool, d.target, s, 3), order_scores(d.source, d.pool, d.target, s, 4));
-  s.method = "random";
+  s.method = OrderBy::random;
   EXPECT_EQ(order_scores(d.source, d.pool, d.target, s, 3), order_scores(d.source, d.pool, d.target, s, 3));
   EXPECT_NE(order_scores(d.source, d.pool, d.target, s, 3), order_scores(d.source, d.pool, d.target, s, 4));
   // Features that are not numbers are refused, not ordered.
-  s.method = "graph_path";
+  s.method = OrderBy::graph_path;
   auto broken = d.pool.clone();
   broken[0][0] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(order_scores(d.source, broken, d.target, s, 1), NumericError);

@@ -38,15 +38,15 @@ TEST(OtPath, PushforwardMixesEachPlanEntryWithItsMass) {
 TEST(OtPath, FeaturePlanHasUniformMarginalsAndCutsSmallEntries) {
   torch::manual_seed(3);
   const auto zs = torch::randn({6, 4}), zt = (torch::randn({4, 4}) + 1.0).contiguous();
-  for (const std::string solver : {"emd", "sinkhorn"}) {
+  for (const Solver solver : {Solver::emd, Solver::sinkhorn}) {
     TransportSettings s;
     s.solver = solver;
     const TransportPlan plan = feature_plan(zs, zt, s);
     std::vector<double> rows(6, 0.0), cols(4, 0.0);
     for (const auto& e : plan.entries) rows[std::size_t(e.i)] += e.mass, cols[std::size_t(e.j)] += e.mass;
-    for (double r : rows) EXPECT_NEAR(r, 1.0 / 6, 1e-6) << solver;
-    for (double c : cols) EXPECT_NEAR(c, 1.0 / 4, 1e-6) << solver;
-    if (solver == "emd") {
+    for (double r : rows) EXPECT_NEAR(r, 1.0 / 6, 1e-6) << solver_choice().name(solver);
+    for (double c : cols) EXPECT_NEAR(c, 1.0 / 4, 1e-6) << solver_choice().name(solver);
+    if (solver == Solver::emd) {
       EXPECT_LE(plan.entries.size(), 6u + 4u - 1u);
       // The BLAS form of the cost gives the plan of the exact pairwise sums.
       const auto exact = exact_emd_uniform(6, 4, squared_euclidean_cost(zs.data_ptr<float>(), 6, zt.data_ptr<float>(), 4, 4));
@@ -55,7 +55,7 @@ TEST(OtPath, FeaturePlanHasUniformMarginalsAndCutsSmallEntries) {
   }
   // Sinkhorn's plan is dense; a cut-off of 1 keeps only entries above the uniform 1/(n·m).
   TransportSettings s;
-  s.solver = "sinkhorn";
+  s.solver = Solver::sinkhorn;
   s.entry_cutoff = 1.0;
   const TransportPlan cut = feature_plan(zs, zt, s);
   ASSERT_FALSE(cut.entries.empty());

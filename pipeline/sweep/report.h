@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/run_status.h"
 #include "pipeline/sweep/rank_correlation.h"
 
 namespace gda {
@@ -34,7 +35,11 @@ struct MeanCi {
 double t_quantile_975(std::size_t df);
 
 struct RunResult {
-  std::string hash, seed, status;  ///< status: ok, failed (numeric), error, not run
+  std::string hash, seed;
+  std::optional<RunStatus> status;  ///< ok, failed (numeric), error; none: not run
+  bool ok() const { return status == RunStatus::ok; }
+  /// The status's word: summary.json's, or "not run".
+  std::string status_word() const { return status ? status_name(*status) : "not run"; }
   std::string error;
   std::string device;  ///< where it ran (summary.json; "" for runs from before devices)
   std::string host;    ///< the machine it ran on, and the gda that ran it ("" for older runs)

@@ -8,6 +8,7 @@
 
 #include "core/files.h"
 #include "core/hash.h"
+#include "core/params.h"
 #include "core/random.h"
 #include "pipeline/run_record.h"
 #include "pipeline/sweep/job.h"
@@ -35,7 +36,9 @@ void read_finished_run(const std::string& run_dir, RunResult& r) {
   const std::string summary = read_input_file(summary_file, kMaxInputFileBytes, "run summary");
   if (summary.empty()) throw std::runtime_error(summary_file + " is empty");
   const json s = json::parse(summary);
-  r.status = s.at("status").get<std::string>();
+  const std::string word = s.at("status").get<std::string>();
+  r.status = status_named(word);
+  if (!r.status) throw std::runtime_error(summary_file + " has status \"" + text_for_message(word) + "\", not a run's");
   r.error = s.value("error", "");
   r.device = s.value("device", "");
   if (const auto c = s.find("context"); c != s.end() && c->is_object()) {
@@ -58,12 +61,9 @@ void read_finished_run(const std::string& run_dir, RunResult& r) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // a blank line (an editor's last newline)
     std::map<std::string, double> acc, analysis;
     try {
-      const json stage = json::parse(line);  // named: items() of a temporary would dangle
-      for (const auto& [d, a] : stage.at("accuracy").items()) acc[d] = a.get<double>();
-      if (const auto a = stage.find("analysis"); a != stage.end())
-        for (const auto& [d, values] : a->items())
-          for (const auto& [name, v] : values.items())
-            if (v.is_number()) analysis[d + "/" + name] = v.get<double>();  // null: a non-finite value
+      const StageMeasurements stage = stage_measurements_from_json_line(line);
+      for (const auto& a : stage.accuracies) acc[a.domain] = a.accuracy;
+      for (const auto& m : stage.analysis) analysis[m.domain + "/" + m.name] = m.value;
     } catch (const json::exception& e) {
       throw std::runtime_error(fmt::format("{}/stages.jsonl:{}: {}", run_dir, number, e.what()));
     }
@@ -78,7 +78,7 @@ RunResult read_run(const std::string& dir, const SweepJob& job) {
   r.seed = job.point.count("seed") ? job.point.at("seed") : "";
   if (!job_finished(dir, job)) {
     const std::string failure = read_text(dir + "/failed/" + job.hash + ".txt");
-    r.status = failure.empty() ? "not run" : "error";
+    if (!failure.empty()) r.status = RunStatus::error;
     r.error = failure.substr(0, failure.find_last_not_of('\n') + 1);
     return r;
   }
@@ -88,7 +88,7 @@ RunResult read_run(const std::string& dir, const SweepJob& job) {
   } catch (const std::exception& e) {
     // Damaged by hand or by the disk (gda writes each file whole): reported, not fatal.
     const bool json_error = dynamic_cast<const json::exception*>(&e) != nullptr;
-    r = RunResult{job.hash, r.seed, "error"};
+    r = RunResult{job.hash, r.seed, RunStatus::error};
     r.error = fmt::format("damaged result: {}{}; delete {} and run gda sweep again to redo it",
                           json_error ? run_dir + "/summary.json: " : "", e.what(), run_dir);
   }
@@ -103,7 +103,7 @@ std::map<std::string, std::vector<std::vector<double>>> values_by_stage(const st
                                                                         StageMaps RunResult::*field) {
   std::map<std::string, std::vector<std::vector<double>>> values;
   for (const auto& r : runs) {
-    if (r.status != "ok") continue;
+    if (!r.ok()) continue;
     const StageMaps& stages = r.*field;
     for (std::size_t k = 0; k < stages.size(); ++k)
       for (const auto& [name, v] : stages[k]) {
@@ -119,7 +119,7 @@ std::map<std::string, std::vector<std::vector<double>>> values_by_stage(const st
 /// recorded it (the runs of a group share their data and generator).
 std::string target_domain(const ResultGroup& g) {
   for (const auto& r : g.runs)
-    if (r.status == "ok") return r.target_domain;
+    if (r.ok()) return r.target_domain;
   return "target";
 }
 
@@ -127,7 +127,7 @@ std::string target_domain(const ResultGroup& g) {
 void summarise(ResultGroup& g) {
   std::vector<double> final_target, zero_shot, seconds, forward, backward;
   for (const auto& r : g.runs) {
-    if (r.status != "ok") continue;
+    if (!r.ok()) continue;
     if (r.final_target) final_target.push_back(*r.final_target);
     if (r.zero_shot) zero_shot.push_back(*r.zero_shot);
     seconds.push_back(r.seconds);
@@ -161,7 +161,7 @@ void relate_sharpness_to_accuracy(SweepReport& report) {
       std::vector<double> xs, ys;  // the group's runs that measured it, both sides from the same runs
       for (const auto& r : g.runs) {
         const auto x = at_last_stage(r, name);
-        if (r.status != "ok" || !x || !r.final_target) continue;
+        if (!r.ok() || !x || !r.final_target) continue;
         xs.push_back(*x);
         ys.push_back(*r.final_target);
       }
@@ -191,10 +191,10 @@ void compare_with_baseline(SweepReport& report) {
     if (!base) continue;
     std::map<std::string, double> base_by_seed;
     for (const auto& r : base->runs)
-      if (r.status == "ok" && r.final_target) base_by_seed[r.seed] = *r.final_target;
+      if (r.ok() && r.final_target) base_by_seed[r.seed] = *r.final_target;
     std::vector<double> differences;
     for (const auto& r : g.runs)
-      if (r.status == "ok" && r.final_target && base_by_seed.count(r.seed))
+      if (r.ok() && r.final_target && base_by_seed.count(r.seed))
         differences.push_back(*r.final_target - base_by_seed.at(r.seed));
     g.vs_baseline = report.interval == "bootstrap"
                         ? MeanCi::bootstrap(differences, derive_seed(0, "report/bootstrap/" + g.label))
@@ -253,9 +253,9 @@ SweepReport collect_report(const std::string& dir) {
     if (!r.device.empty()) ++report.devices[r.device];
     if (!r.host.empty()) ++report.hosts[r.host];
     if (!r.made_by.empty()) ++report.builds[r.made_by];
-    if (r.status == "ok") ++report.ok;
-    else if (r.status == "failed") ++report.failed;
-    else if (r.status == "error") ++report.errors;
+    if (r.ok()) ++report.ok;
+    else if (r.status == RunStatus::failed) ++report.failed;
+    else if (r.status == RunStatus::error) ++report.errors;
     else ++report.not_run;
     report.groups[it->second].runs.push_back(std::move(r));
   }

@@ -157,8 +157,8 @@ std::string markdown_problems(const SweepReport& report) {
   std::string problems;
   for (const auto& g : report.groups)
     for (const auto& r : g.runs)
-      if (r.status != "ok")
-        problems += fmt::format("- {} seed {} ({}): {}{}\n", g.label, r.seed, r.hash, r.status,
+      if (!r.ok())
+        problems += fmt::format("- {} seed {} ({}): {}{}\n", g.label, r.seed, r.hash, r.status_word(),
                                 r.error.empty() ? "" : " — " + r.error);
   return problems.empty() ? "" : "\nRuns without a result:\n\n" + problems;
 }

@@ -235,7 +235,7 @@ void plot_sharpness_vs_accuracy(const std::string& out, const SweepReport& repor
   for (const auto& g : report.groups) {
     data += "# " + gnuplot_data_text(g.label) + "\n";
     for (const auto& r : g.runs)
-      if (const auto x = at_last_stage(r, m.measurement); x && r.status == "ok" && r.final_target)
+      if (const auto x = at_last_stage(r, m.measurement); x && r.ok() && r.final_target)
         data += fmt::format("{:.8g} {:.6f}\n", *x, 100 * *r.final_target);
     data += "\n\n";
     points += fmt::format("{}'sharpness_vs_accuracy.dat' index {} with points pt 7 ps 1.3 {} title {}",

@@ -51,7 +51,7 @@ json group_json(const ResultGroup& g) {
                                       {"ci95_high", num(g.vs_baseline->high)}, {"n", g.vs_baseline->n}};
   }
   for (const auto& r : g.runs)
-    jg["runs"].push_back({{"hash", r.hash}, {"seed", r.seed}, {"status", r.status}, {"error", r.error},
+    jg["runs"].push_back({{"hash", r.hash}, {"seed", r.seed}, {"status", r.status_word()}, {"error", r.error},
                           {"final_target_accuracy", r.final_target ? json(*r.final_target) : json(nullptr)}});
   return jg;
 }

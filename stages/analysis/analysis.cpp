@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
+#include "core/choice.h"
 #include "core/random.h"
 #include "stages/analysis/sharpness.h"
 #include "stages/analysis/similarity.h"
@@ -21,47 +23,61 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-/// The loss surface of `model` (its own parameters) on x against labels y: the mean
-/// cross-entropy, one chunk per inference batch.
-LossSurface surface_of(Model& model, const torch::Tensor& x, const torch::Tensor& y, std::int64_t batch) {
-  const std::int64_t n = x.size(0);
-  const std::size_t chunks = std::size_t((n + batch - 1) / batch);
-  auto chunk_loss = [&model, x, y, batch, n](std::size_t i) {
-    const std::int64_t b = std::int64_t(i) * batch, e = std::min(n, b + batch);
-    return cross_entropy_per_sample(model.forward(x.slice(0, b, e)), y.slice(0, b, e)).sum() / double(n);
-  };
-  return LossSurface(model.parameters(), chunk_loss, chunks);
-}
+const Choice<Sharpness> kSharpness{{"worst_case", Sharpness::worst_case},
+                                   {"adaptive_worst_case", Sharpness::adaptive_worst_case},
+                                   {"average_case", Sharpness::average_case},
+                                   {"lambda_max", Sharpness::lambda_max},
+                                   {"trace", Sharpness::trace}};
+const Choice<Similarity> kSimilarity{{"linear_cka", Similarity::linear_cka}, {"rbf_cka", Similarity::rbf_cka}};
+const Choice<Representation> kRepresentation{{"features", Representation::features},
+                                             {"logits", Representation::logits}};
+enum class Hsic { biased, unbiased };
+const Choice<Hsic> kHsic{{"biased", Hsic::biased}, {"unbiased", Hsic::unbiased}};
 
 /// A representation of x under a model: the encoder's features or the logits.
-torch::Tensor represent(Model& model, const torch::Tensor& x, const std::string& what, std::int64_t batch) {
-  return what == "features" ? encode_all(model, x, batch) : predict_logits(model, x, batch);
+torch::Tensor represent(Model& model, const torch::Tensor& x, Representation what, std::int64_t batch) {
+  switch (what) {
+    case Representation::features: return encode_all(model, x, batch);
+    case Representation::logits: break;
+  }
+  return predict_logits(model, x, batch);
+}
+
+/// One sharpness measurement of `surface`, into `put` under its name.
+void measure_sharpness(const AnalysisSettings& s, Sharpness m, const LossSurface& surface, at::Generator& g,
+                       const std::function<void(const std::string&, double)>& put) {
+  const std::string& name = kSharpness.name(m);
+  switch (m) {
+    case Sharpness::worst_case:
+    case Sharpness::adaptive_worst_case: {
+      const bool adaptive = m == Sharpness::adaptive_worst_case;
+      WorstCaseSettings w{adaptive ? s.adaptive_rho : s.rho, s.ascent_steps, adaptive, s.adaptive_eta};
+      return put(name, worst_case_sharpness(surface, w, g));
+    }
+    case Sharpness::average_case:
+      return put(name, average_case_sharpness(surface, s.sigma, s.noise_draws, g));
+    case Sharpness::lambda_max: {
+      const TopEigenvalue top = top_hessian_eigenvalue(surface, s.power_iterations, s.power_tolerance, g);
+      put(name, top.value);
+      return put("lambda_max_iterations", top.iterations);
+    }
+    case Sharpness::trace:
+      return put(name, hessian_trace(surface, s.trace_probes, g));
+  }
 }
 
 void sharpness_of(const AnalysisSettings& s, Model& copy, const AnalysisDomain& d, const torch::Tensor& labels,
                   std::int64_t batch, std::uint64_t seed, std::vector<Measurement>& out) {
-  const LossSurface surface = surface_of(copy, d.x, labels, batch);
+  const LossSurface surface = mean_loss_surface(copy, d.x, labels, batch);
   auto gen = [&](const std::string& measure) { return analysis_generator(derive_seed(seed, d.role + "/" + measure)); };
   // A measurement that is not a finite number (a diverged loss) is left out, as the docs say.
   auto put = [&](const std::string& name, double v) {
     if (std::isfinite(v)) out.push_back({d.role, name, v});
   };
   put("loss", surface.value());
-  for (const auto& m : s.sharpness) {
-    auto g = gen(m);
-    if (m == "worst_case" || m == "adaptive_worst_case") {
-      const bool adaptive = m == "adaptive_worst_case";
-      WorstCaseSettings w{adaptive ? s.adaptive_rho : s.rho, s.ascent_steps, adaptive, s.adaptive_eta};
-      put(m, worst_case_sharpness(surface, w, g));
-    } else if (m == "average_case") {
-      put(m, average_case_sharpness(surface, s.sigma, s.noise_draws, g));
-    } else if (m == "lambda_max") {
-      const TopEigenvalue top = top_hessian_eigenvalue(surface, s.power_iterations, s.power_tolerance, g);
-      put(m, top.value);
-      put("lambda_max_iterations", top.iterations);
-    } else if (m == "trace") {
-      put(m, hessian_trace(surface, s.trace_probes, g));
-    }
+  for (const Sharpness m : s.sharpness) {
+    auto g = gen(kSharpness.name(m));
+    measure_sharpness(s, m, surface, g, put);
   }
 }
 
@@ -75,12 +91,13 @@ void similarity_of(const AnalysisSettings& s, const AnalysisModels& models, cons
     for (const auto& [name, reference] : references) {
       if (!reference) continue;
       const torch::Tensor theirs = represent(*reference, d.x, what, batch);
-      for (const auto& kind : s.similarity) {
-        const bool linear = kind == "linear_cka";
+      for (const Similarity kind : s.similarity) {
+        const bool linear = kind == Similarity::linear_cka;
         const auto k = linear ? linear_gram(mine) : rbf_gram(mine, s.rbf_bandwidth);
         const auto l = linear ? linear_gram(theirs) : rbf_gram(theirs, s.rbf_bandwidth);
         const double v = cka(k, l, estimator);
-        if (std::isfinite(v)) out.push_back({d.role, fmt::format("{}_{}_{}", kind, what, name), v});
+        if (std::isfinite(v))
+          out.push_back({d.role, fmt::format("{}_{}_{}", kSimilarity.name(kind), kRepresentation.name(what), name), v});
       }
     }
   }
@@ -100,8 +117,7 @@ ParamSpecs analysis_keys() {
                 {"train", "source", "target"}),
       integer("samples", 512, "inputs per domain (drawn once from a stream of their own; the same at every stage)", 4,
               1e6),
-      text_list("sharpness", "worst_case,lambda_max", "sharpness measurements (docs/ANALYSIS.md)",
-                {"worst_case", "adaptive_worst_case", "average_case", "lambda_max", "trace"}),
+      kSharpness.list_spec("sharpness", "worst_case,lambda_max", "sharpness measurements (docs/ANALYSIS.md)"),
       positive("rho", 0.05, "radius of worst_case's L2 ball"),
       integer("ascent_steps", 10, "projected gradient-ascent steps of worst_case and adaptive_worst_case", 1, 1e4),
       positive("adaptive_rho", 0.5, "radius of adaptive_worst_case's ball, ||e / (|w| + adaptive_eta)|| ≤ rho"),
@@ -111,14 +127,14 @@ ParamSpecs analysis_keys() {
       integer("power_iterations", 20, "most Hessian-vector products lambda_max's power iteration spends", 1, kMaxCount),
       positive("power_tolerance", 1e-3, "lambda_max stops when its estimate changes by at most this fraction"),
       integer("trace_probes", 10, "Rademacher probes of trace's Hutchinson estimator", 1, kMaxCount),
-      text_list("similarity", "linear_cka",
-                "representation similarity to the source model and to the teacher (the previous stage's model)",
-                {"linear_cka", "rbf_cka"}),
-      text_list("representations", "features,logits", "what similarity compares: the encoder's output, the logits",
-                {"features", "logits"}),
+      kSimilarity.list_spec("similarity", "linear_cka",
+                            "representation similarity to the source model and to the teacher (the previous stage's "
+                            "model)"),
+      kRepresentation.list_spec("representations", "features,logits",
+                                "what similarity compares: the encoder's output, the logits"),
       positive("rbf_bandwidth", 0.8, "rbf_cka's sigma as a fraction of the median distance between inputs"),
-      text("hsic", "biased", "HSIC estimator of CKA: \"biased\" (Kornblith et al.) or \"unbiased\" (Song et al. 2012)",
-           {"biased", "unbiased"}),
+      kHsic.spec("hsic", Hsic::biased,
+                 "HSIC estimator of CKA: \"biased\" (Kornblith et al.) or \"unbiased\" (Song et al. 2012)"),
   };
 }
 
@@ -150,10 +166,10 @@ AnalysisSettings AnalysisSettings::from(const Params& p) {
   }
   s.domains = list_items(p.text("domains"));
   s.samples = p.integer("samples");
-  s.sharpness = list_items(p.text("sharpness"));
-  s.similarity = list_items(p.text("similarity"));
-  s.representations = list_items(p.text("representations"));
-  s.unbiased_hsic = p.text("hsic") == "unbiased";
+  s.sharpness = kSharpness.items_of(p, "sharpness");
+  s.similarity = kSimilarity.items_of(p, "similarity");
+  s.representations = kRepresentation.items_of(p, "representations");
+  s.unbiased_hsic = kHsic.of(p, "hsic") == Hsic::unbiased;
   s.rho = p.real("rho");
   s.adaptive_rho = p.real("adaptive_rho");
   s.adaptive_eta = p.real("adaptive_eta");

@@ -13,6 +13,12 @@
 
 namespace gda {
 
+/// The measurements [analysis] can make (docs/ANALYSIS.md), named in the keys by their
+/// enumerators' names.
+enum class Sharpness { worst_case, adaptive_worst_case, average_case, lambda_max, trace };
+enum class Similarity { linear_cka, rbf_cka };
+enum class Representation { features, logits };
+
 /// The keys of [analysis] and their rules (config_schema() shows them as a section).
 ParamSpecs analysis_keys();
 ParamRules analysis_rules();
@@ -22,7 +28,9 @@ struct AnalysisSettings {
   std::vector<int> listed;          ///< the stages of Stages::listed
   std::vector<std::string> domains;  ///< among "train", "source", "target"
   std::int64_t samples = 512;
-  std::vector<std::string> sharpness, similarity, representations;
+  std::vector<Sharpness> sharpness;
+  std::vector<Similarity> similarity;
+  std::vector<Representation> representations;
   bool unbiased_hsic = false;
   double rho = 0.05, adaptive_rho = 0.5, adaptive_eta = 0.01, sigma = 0.01, rbf_bandwidth = 0.8;
   int ascent_steps = 10, noise_draws = 10, power_iterations = 20, trace_probes = 10;

@@ -2,6 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
+#include "stages/models/model.h"
+#include "stages/optim/step_context.h"
+
 namespace gda {
 
 LossSurface::LossSurface(Tensors params, std::function<torch::Tensor(std::size_t)> chunk_loss, std::size_t chunks)
@@ -43,6 +48,25 @@ Tensors LossSurface::hessian_vector_product(const Tensors& v) const {
       if (h[j].defined()) hv[j].add_(h[j]);
   }
   return hv;
+}
+
+std::size_t chunk_count(std::int64_t rows, std::int64_t chunk) { return std::size_t((rows + chunk - 1) / chunk); }
+
+torch::Tensor chunk_rows(const torch::Tensor& t, std::size_t i, std::int64_t chunk) {
+  const std::int64_t from = std::int64_t(i) * chunk;
+  return t.slice(0, from, std::min(t.size(0), from + chunk));
+}
+
+LossSurface mean_loss_surface(Model& model, const torch::Tensor& x, const torch::Tensor& y, std::int64_t chunk,
+                              const torch::Tensor& w) {
+  const double n = double(x.size(0));
+  return LossSurface(model.parameters(),
+                     [&model, x, y, w, chunk, n](std::size_t i) {
+                       auto l = cross_entropy_per_sample(model.forward(chunk_rows(x, i, chunk)), chunk_rows(y, i, chunk));
+                       if (w.defined()) l = l * chunk_rows(w, i, chunk);
+                       return l.sum() / n;
+                     },
+                     chunk_count(x.size(0), chunk));
 }
 
 }  // namespace gda

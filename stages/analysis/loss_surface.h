@@ -12,6 +12,8 @@
 
 namespace gda {
 
+class Model;
+
 class LossSurface {
  public:
   /// chunk_loss(i) for i < chunks returns chunk i's share of the loss (a scalar with a
@@ -37,5 +39,16 @@ class LossSurface {
   std::size_t chunks_;
   mutable std::int64_t passes_ = 0;
 };
+
+/// How many chunks of `chunk` rows cover `rows` rows.
+std::size_t chunk_count(std::int64_t rows, std::int64_t chunk);
+/// Chunk i of t's rows: [i·chunk, (i+1)·chunk), fewer at the end.
+torch::Tensor chunk_rows(const torch::Tensor& t, std::size_t i, std::int64_t chunk);
+
+/// The one chunked loss gda measures surfaces of: the mean cross-entropy of `model` (its own
+/// parameters) on x against y, Σ_i w_i ℓ_i / N, `chunk` rows per pass; w undefined means
+/// all ones. Analysis measures it with labels; idol's refinement with per-row weights.
+LossSurface mean_loss_surface(Model& model, const torch::Tensor& x, const torch::Tensor& y, std::int64_t chunk,
+                              const torch::Tensor& w = {});
 
 }  // namespace gda

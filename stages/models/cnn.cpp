@@ -9,6 +9,7 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 
+#include "core/choice.h"
 #include "stages/models/model.h"
 
 namespace gda {
@@ -16,13 +17,17 @@ namespace {
 
 namespace nn = torch::nn;
 
+/// Where encode() ends (key features).
+enum class Features { fc1, conv };
+const Choice<Features> kFeatures{{"fc1", Features::fc1}, {"conv", Features::conv}};
+
 class Cnn : public Model {
  public:
   Cnn(const Params& p, const InputShape& s) {
     TORCH_CHECK(s.sample.size() == 3, "cnn needs image data [C, H, W]");
     const auto c = s.sample[0], h = s.sample[1], w = s.sample[2], ch = p.integer("channels"),
                hidden = p.integer("hidden");
-    conv_features_ = p.text("features") == "conv";
+    conv_features_ = kFeatures.of(p, "features") == Features::conv;
     conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(c, ch, 3).padding(1)));
     conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(ch, ch, 3).padding(1)));
     conv3 = register_module("conv3", nn::Conv2d(nn::Conv2dOptions(ch, ch, 3).padding(1)));
@@ -62,10 +67,9 @@ const bool registered = model_registry().add(
      {integer("channels", 32, "channels of each conv layer", 1, 4096),
       integer("hidden", 128, "width of the hidden linear layers (= feature dimension)", 1, 65536),
       real("dropout", 0.5, "dropout probability before BatchNorm", 0.0, 1.0),
-      text("features", "fc1",
+      kFeatures.spec("features", Features::fc1,
            "where encode() ends, for feature-space generators (ot_path): \"fc1\" (128 features) or \"conv\" "
-           "(the conv maps, GOAT's split; the head then includes fc1)",
-           {"fc1", "conv"})},
+           "(the conv maps, GOAT's split; the head then includes fc1)")},
      [](const Params& p, const InputShape& s) -> ModelPtr { return std::make_shared<Cnn>(p, s); }});
 
 }  // namespace

@@ -28,7 +28,12 @@ struct AsamOptions {
   double rho, eta;
 };
 
-AsamOptions asam_options(const Params& p) { return {p.real("rho"), p.real("eta")}; }
+AsamOptions asam_options(const Params& p) {
+  AsamOptions o;
+  o.rho = p.real("rho");
+  o.eta = p.real("eta");
+  return o;
+}
 
 class Asam : public OptimizerWith<AsamOptions> {
  public:

@@ -84,8 +84,14 @@ struct AusamOptions {
 };
 
 AusamOptions ausam_options(const Params& p) {
-  return {p.real("rho"),  p.real("alpha"),          p.real("fmin"),
-          p.real("fmax"), p.integer("start_epoch"), p.integer("trans_epoch")};
+  AusamOptions o;
+  o.rho = p.real("rho");
+  o.alpha = p.real("alpha");
+  o.fmin = p.real("fmin");
+  o.fmax = p.real("fmax");
+  o.start_epoch = p.integer("start_epoch");
+  o.trans_epoch = p.integer("trans_epoch");
+  return o;
 }
 
 class Ausam : public OptimizerWith<AusamOptions> {

@@ -31,7 +31,12 @@ struct BsamOptions {
   double rho_max, rho_min;
 };
 
-BsamOptions bsam_options(const Params& p) { return {p.real("rho_max"), p.real("rho_min")}; }
+BsamOptions bsam_options(const Params& p) {
+  BsamOptions o;
+  o.rho_max = p.real("rho_max");
+  o.rho_min = p.real("rho_min");
+  return o;
+}
 
 class Bsam : public OptimizerWith<BsamOptions> {
  public:

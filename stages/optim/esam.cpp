@@ -40,11 +40,16 @@
 #include <cmath>
 #include <string>
 
+#include "core/choice.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
 
 namespace gda {
 namespace {
+
+/// How SDS cuts the batch (key selection).
+enum class Selection { code, topk };
+const Choice<Selection> kSelection{{"code", Selection::code}, {"topk", Selection::topk}};
 
 struct EsamOptions {
   double rho, beta, gamma;
@@ -52,7 +57,12 @@ struct EsamOptions {
 };
 
 EsamOptions esam_options(const Params& p) {
-  return {p.real("rho"), p.real("beta"), p.real("gamma"), p.text("selection") == "code"};
+  EsamOptions o;
+  o.rho = p.real("rho");
+  o.beta = p.real("beta");
+  o.gamma = p.real("gamma");
+  o.strict = kSelection.of(p, "selection") == Selection::code;
+  return o;
 }
 
 class Esam : public OptimizerWith<EsamOptions> {
@@ -143,10 +153,9 @@ const bool registered = optimizer_registry().add(
            0.0, 1.0, true),
       real("gamma", 0.5, "SDS: fraction of the batch kept for the second pass (>= 0.99: all)", 0.0, 1.0,
            true),
-      text("selection", "code",
+      kSelection.spec("selection", Selection::code,
            "SDS cut: \"code\" keeps sharpness > the k-th largest (k - 1 samples, official code), "
-           "\"topk\" keeps the k = int(gamma * n) largest (the paper)",
-           {"code", "topk"})},
+           "\"topk\" keeps the k = int(gamma * n) largest (the paper)")},
      variant<Esam>(esam_options),
      "3 fwd / 2 bwd (the 2nd bwd on a gamma fraction of the batch)"});
 

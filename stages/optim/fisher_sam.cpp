@@ -30,7 +30,12 @@ struct FisherSamOptions {
   double rho, eta;
 };
 
-FisherSamOptions fisher_sam_options(const Params& p) { return {p.real("rho"), p.real("eta")}; }
+FisherSamOptions fisher_sam_options(const Params& p) {
+  FisherSamOptions o;
+  o.rho = p.real("rho");
+  o.eta = p.real("eta");
+  return o;
+}
 
 class FisherSam : public OptimizerWith<FisherSamOptions> {
  public:

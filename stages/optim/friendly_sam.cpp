@@ -26,11 +26,16 @@
 
 #include <string>
 
+#include "core/choice.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
 
 namespace gda {
 namespace {
+
+/// Which EMA update (key ema).
+enum class Ema { code, paper };
+const Choice<Ema> kEma{{"code", Ema::code}, {"paper", Ema::paper}};
 
 struct FriendlySamOptions {
   double rho, sigma, lambda;
@@ -38,7 +43,12 @@ struct FriendlySamOptions {
 };
 
 FriendlySamOptions friendly_sam_options(const Params& p) {
-  return {p.real("rho"), p.real("sigma"), p.real("lambda"), p.text("ema") == "paper"};
+  FriendlySamOptions o;
+  o.rho = p.real("rho");
+  o.sigma = p.real("sigma");
+  o.lambda = p.real("lambda");
+  o.paper_ema = kEma.of(p, "ema") == Ema::paper;
+  return o;
 }
 
 class FriendlySam : public OptimizerWith<FriendlySamOptions> {
@@ -102,10 +112,9 @@ const bool registered = optimizer_registry().add(
      {positive("rho", 0.2, "radius of the weight perturbation"),
       real("sigma", 1.0, "how much of the EMA (full-gradient estimate) is removed from the gradient", 0.0),
       real("lambda", 0.6, "decay of the EMA of the clean batch gradients", 0.0, 1.0),
-      text("ema", "code",
+      kEma.spec("ema", Ema::code,
            "\"code\" = official code (m starts at g_1; subtract, then update), \"paper\" = the paper's "
-           "update (m starts at 0; update, then subtract)",
-           {"code", "paper"})},
+           "update (m starts at 0; update, then subtract)")},
      variant<FriendlySam>(friendly_sam_options),
      "2 fwd / 2 bwd"});
 

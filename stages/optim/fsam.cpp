@@ -34,6 +34,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/choice.h"
 #include "stages/models/model.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
@@ -63,6 +64,10 @@ std::vector<bool> maskable_tensors(const Model& model) {
   return maskable;
 }
 
+/// Which Fisher estimate builds the mask (key fisher).
+enum class Fisher { batch, per_sample };
+const Choice<Fisher> kFisher{{"batch", Fisher::batch}, {"per_sample", Fisher::per_sample}};
+
 struct FsamOptions {
   double rho, keep_ratio;
   std::int64_t mask_interval;
@@ -70,7 +75,12 @@ struct FsamOptions {
 };
 
 FsamOptions fsam_options(const Params& p) {
-  return {p.real("rho"), p.real("keep_ratio"), p.integer("mask_interval"), p.text("fisher") == "per_sample"};
+  FsamOptions o;
+  o.rho = p.real("rho");
+  o.keep_ratio = p.real("keep_ratio");
+  o.mask_interval = p.integer("mask_interval");
+  o.per_sample = kFisher.of(p, "fisher") == Fisher::per_sample;
+  return o;
 }
 
 class Fsam : public OptimizerWith<FsamOptions> {
@@ -155,10 +165,9 @@ const bool registered = optimizer_registry().add(
       real("keep_ratio", 0.1, "fraction of the maskable entries perturbed (top Fisher information)", 0.0,
            1.0, true),
       integer("mask_interval", 100, "rebuild the Fisher mask every mask_interval steps (from step 0)", 1),
-      text("fisher", "batch",
+      kFisher.spec("fisher", Fisher::batch,
            "Fisher estimate: \"batch\" = squared batch gradient (official code), \"per_sample\" = sum of "
-           "squared per-sample gradients (the paper; one extra single-sample pass per sample on mask steps)",
-           {"batch", "per_sample"})},
+           "squared per-sample gradients (the paper; one extra single-sample pass per sample on mask steps)")},
      variant<Fsam>(fsam_options),
      "2 fwd / 2 bwd (fisher = \"per_sample\": + 1 single-sample fwd/bwd per batch sample every "
      "mask_interval-th step)"});

@@ -43,8 +43,14 @@ struct GamOptions {
 };
 
 GamOptions gam_options(const Params& p) {
-  return {p.real("rho"),  p.real("rho_prime"), p.real("alpha"),
-          p.real("beta"), p.real("gamma"),     p.flag("adaptive")};
+  GamOptions o;
+  o.rho = p.real("rho");
+  o.rho_prime = p.real("rho_prime");
+  o.alpha = p.real("alpha");
+  o.beta = p.real("beta");
+  o.gamma = p.real("gamma");
+  o.adaptive = p.flag("adaptive");
+  return o;
 }
 
 class Gam : public OptimizerWith<GamOptions> {

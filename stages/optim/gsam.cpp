@@ -49,7 +49,12 @@ struct GsamOptions {
 };
 
 GsamOptions gsam_options(const Params& p) {
-  return {p.real("rho_max"), p.real("rho_min"), p.real("alpha"), p.flag("adaptive")};
+  GsamOptions o;
+  o.rho_max = p.real("rho_max");
+  o.rho_min = p.real("rho_min");
+  o.alpha = p.real("alpha");
+  o.adaptive = p.flag("adaptive");
+  return o;
 }
 
 class Gsam : public OptimizerWith<GsamOptions> {

@@ -33,7 +33,13 @@ struct LookSamOptions {
   std::int64_t k;
 };
 
-LookSamOptions looksam_options(const Params& p) { return {p.real("rho"), p.real("alpha"), p.integer("k")}; }
+LookSamOptions looksam_options(const Params& p) {
+  LookSamOptions o;
+  o.rho = p.real("rho");
+  o.alpha = p.real("alpha");
+  o.k = p.integer("k");
+  return o;
+}
 
 class LookSam : public OptimizerWith<LookSamOptions> {
  public:

@@ -38,7 +38,12 @@ struct MsamOptions {
   std::int64_t m;
 };
 
-MsamOptions msam_options(const Params& p) { return {p.real("rho"), p.integer("m")}; }
+MsamOptions msam_options(const Params& p) {
+  MsamOptions o;
+  o.rho = p.real("rho");
+  o.m = p.integer("m");
+  return o;
+}
 
 class Msam : public OptimizerWith<MsamOptions> {
  public:

@@ -97,16 +97,4 @@ std::unique_ptr<Optimizer> make_optimizer(Tensors params, const Params& p) {
   return optimizer_registry().get(name).make.variant(std::move(params), std::move(base), p);
 }
 
-std::size_t choice_index(const ParamSpecs& specs, const Params& p, const std::string& key) {
-  for (const auto& spec : specs)
-    if (spec.name == key) {
-      const auto& choices = spec.choices;
-      const auto it = std::find(choices.begin(), choices.end(), p.text(key));
-      if (it == choices.end())
-        throw UserError("optimizer." + key + " = \"" + p.text(key) + "\" is not one of its choices");
-      return static_cast<std::size_t>(it - choices.begin());
-    }
-  throw std::logic_error("choice_index: no spec named " + key);
-}
-
 }  // namespace gda

@@ -119,8 +119,4 @@ ParamRules optimizer_rules(const std::string& name, const std::string& base);
 /// when broken: for Params built without the config validator).
 std::unique_ptr<Optimizer> make_optimizer(Tensors params, const Params& p);
 
-/// The index of p.text(key) in the `choices` of the spec named `key`: a choice key's value as
-/// an enum whose values follow the spec's order.
-std::size_t choice_index(const ParamSpecs& specs, const Params& p, const std::string& key);
-
 }  // namespace gda

@@ -28,11 +28,16 @@
 // Cost: 1 fwd / 1 bwd (alpha = 1), 2 fwd / 2 bwd (alpha < 1).
 #include <torch/torch.h>
 
+#include "core/choice.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
 
 namespace gda {
 namespace {
+
+/// How the weights are noised (key noise).
+enum class Noise { gaussian, filter };
+const Choice<Noise> kNoise{{"gaussian", Noise::gaussian}, {"filter", Noise::filter}};
 
 struct RwpOptions {
   double sigma, alpha;
@@ -40,7 +45,11 @@ struct RwpOptions {
 };
 
 RwpOptions rwp_options(const Params& p) {
-  return {p.real("sigma"), p.real("alpha"), p.text("noise") == "filter"};
+  RwpOptions o;
+  o.sigma = p.real("sigma");
+  o.alpha = p.real("alpha");
+  o.filter = kNoise.of(p, "noise") == Noise::filter;
+  return o;
 }
 
 class Rwp : public OptimizerWith<RwpOptions> {
@@ -98,10 +107,9 @@ const bool registered = optimizer_registry().add(
                "noise scale: the std (gaussian) or the std relative to each filter's norm (filter)"),
       real("alpha", 1.0, "weight of the noisy gradient; < 1 mixes in the clean one (one more pass)", 0.0,
            1.0, true),
-      text("noise", "gaussian",
+      kNoise.spec("noise", Noise::gaussian,
            "\"gaussian\": N(0, sigma^2) per entry; \"filter\": std sigma * ||row|| per output row "
-           "(official RWP/m-RWP code)",
-           {"gaussian", "filter"})},
+           "(official RWP/m-RWP code)")},
      variant<Rwp>(rwp_options),
      "1 fwd / 1 bwd (alpha = 1), 2 fwd / 2 bwd (alpha < 1)"});
 

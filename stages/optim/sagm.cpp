@@ -38,7 +38,13 @@ struct SagmOptions {
   bool adaptive;
 };
 
-SagmOptions sagm_options(const Params& p) { return {p.real("rho"), p.real("alpha"), p.flag("adaptive")}; }
+SagmOptions sagm_options(const Params& p) {
+  SagmOptions o;
+  o.rho = p.real("rho");
+  o.alpha = p.real("alpha");
+  o.adaptive = p.flag("adaptive");
+  return o;
+}
 
 class Sagm : public OptimizerWith<SagmOptions> {
  public:

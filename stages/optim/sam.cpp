@@ -12,7 +12,11 @@ struct SamOptions {
   double rho;
 };
 
-SamOptions sam_options(const Params& p) { return {p.real("rho")}; }
+SamOptions sam_options(const Params& p) {
+  SamOptions o;
+  o.rho = p.real("rho");
+  return o;
+}
 
 class Sam : public OptimizerWith<SamOptions> {
  public:

@@ -34,6 +34,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/choice.h"
 #include "core/torch_compat.h"  // the key of torch::optim state
 
 #include "stages/optim/neighbourhood.h"
@@ -61,20 +62,28 @@ void copy_state_tensors(torch::optim::OptimizerParamState& s) {
   }
 }
 
+/// How the auxiliary sequence steps (key y_update).
+enum class YUpdate { base, sgd };
+const Choice<YUpdate> kYUpdate{{"base", YUpdate::base}, {"sgd", YUpdate::sgd}};
+
 struct SampaOptions {
   double rho, lambda;
   bool base_update;  ///< y_update = "base", else "sgd"
 };
 
 SampaOptions sampa_options(const Params& p) {
-  return {p.real("rho"), p.real("lambda"), p.text("y_update") == "base"};
+  SampaOptions o;
+  o.rho = p.real("rho");
+  o.lambda = p.real("lambda");
+  o.base_update = kYUpdate.of(p, "y_update") == YUpdate::base;
+  return o;
 }
 
 const ParamRules kRules = {
     {{"y_update", "base"}, [](const Params& p) -> std::string {
        const std::string& base = p.text("base");
        const bool supported = base == "sgd" || base == "adam" || base == "adamw";
-       return p.text("y_update") == "base" && !supported
+       return kYUpdate.of(p, "y_update") == YUpdate::base && !supported
                   ? "y_update = \"base\" supports the base optimizers sgd, adam and adamw; use "
                     "y_update = \"sgd\" with others"
                   : "";
@@ -164,10 +173,9 @@ const bool registered = optimizer_registry().add(
      {positive("rho", 0.1, "radius of the weight perturbation"),
       real("lambda", 0.2, "weight of the auxiliary gradient grad f(y_{t+1}) in the update (0: SAMPa-0)",
            0.0, 1.0),
-      text("y_update", "base",
+      kYUpdate.spec("y_update", YUpdate::base,
            "the auxiliary step: \"base\" = the base optimizer's next step fed grad f(y_t) "
-           "(official code), \"sgd\" = lr * grad f(y_t) (the paper's formula)",
-           {"base", "sgd"})},
+           "(official code), \"sgd\" = lr * grad f(y_t) (the paper's formula)")},
      variant<Sampa>(sampa_options),
      "2 fwd / 2 bwd (parallel in the paper: 1 sequential)",
      kRules});

@@ -42,6 +42,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/choice.h"
 #include "stages/models/model.h"
 #include "stages/optim/neighbourhood.h"
 #include "stages/optim/optimizer.h"
@@ -50,23 +51,24 @@
 namespace gda {
 namespace {
 
-enum class Mask { fisher, dynamic };              // the order of mask's choices
-enum class Score { weight, gradient, random };  // the order of the strategies' choices
+/// SSAM-F or SSAM-D (key mask).
+enum class Mask { fisher, dynamic };
+const Choice<Mask> kMask{{"fisher", Mask::fisher}, {"dynamic", Mask::dynamic}};
+/// What SSAM-D's drop and growth rank entries by.
+enum class Score { weight, gradient, random };
+const Choice<Score> kScore{{"weight", Score::weight}, {"gradient", Score::gradient}, {"random", Score::random}};
 
 const ParamSpecs kKeys = {
     positive("rho", 0.1, "radius of the weight perturbation (before masking)"),
     real("sparsity", 0.5, "fraction of the entries left unperturbed", 0.0, 1.0),
-    text("mask", "fisher", "\"fisher\" = SSAM-F (Fisher-information mask), \"dynamic\" = SSAM-D",
-         {"fisher", "dynamic"}),
+    kMask.spec("mask", Mask::fisher, "\"fisher\" = SSAM-F (Fisher-information mask), \"dynamic\" = SSAM-D"),
     integer("update_freq", 5, "update the mask every update_freq steps (from step 0)", 1),
     integer("num_samples", 16,
             "SSAM-F: single-sample gradients (the first of the batch, at most its size) in the Fisher", 1),
     real("drop_rate", 0.5, "SSAM-D: initial fraction of live entries dropped per update (cosine to 0)",
          0.0, 1.0),
-    text("drop_strategy", "gradient", "SSAM-D: which live entries survive (largest score)",
-         {"weight", "gradient", "random"}),
-    text("growth_strategy", "random", "SSAM-D: which dead entries grow back (largest score)",
-         {"weight", "gradient", "random"}),
+    kScore.spec("drop_strategy", Score::gradient, "SSAM-D: which live entries survive (largest score)"),
+    kScore.spec("growth_strategy", Score::random, "SSAM-D: which dead entries grow back (largest score)"),
     integer("t_end", 25, "SSAM-D: step at which the drop rate has decayed to 0", 1)};
 
 struct SsamOptions {
@@ -80,15 +82,17 @@ struct SsamOptions {
 };
 
 SsamOptions ssam_options(const Params& p) {
-  return {p.real("rho"),
-          p.real("sparsity"),
-          p.integer("update_freq"),
-          static_cast<Mask>(choice_index(kKeys, p, "mask")) == Mask::fisher,
-          p.integer("num_samples"),
-          p.real("drop_rate"),
-          static_cast<Score>(choice_index(kKeys, p, "drop_strategy")),
-          static_cast<Score>(choice_index(kKeys, p, "growth_strategy")),
-          p.integer("t_end")};
+  SsamOptions o;
+  o.rho = p.real("rho");
+  o.sparsity = p.real("sparsity");
+  o.update_freq = p.integer("update_freq");
+  o.fisher = kMask.of(p, "mask") == Mask::fisher;
+  o.num_samples = p.integer("num_samples");
+  o.drop_rate = p.real("drop_rate");
+  o.drop = kScore.of(p, "drop_strategy");
+  o.growth = kScore.of(p, "growth_strategy");
+  o.t_end = p.integer("t_end");
+  return o;
 }
 
 class Ssam : public OptimizerWith<SsamOptions> {

@@ -74,6 +74,7 @@
 #include <string>
 #include <vector>
 
+#include "core/choice.h"
 #include "core/error.h"
 #include "stages/models/model.h"
 #include "stages/optim/neighbourhood.h"
@@ -83,55 +84,63 @@ namespace gda {
 namespace {
 
 enum class Target { prev, init, noise, fisher };
+const Choice<Target> kTarget{
+    {"prev", Target::prev}, {"init", Target::init}, {"noise", Target::noise}, {"fisher", Target::fisher}};
+/// Which inputs the divergence is measured on.
 enum class DivergenceData { batch, current, next };
-
+const Choice<DivergenceData> kDivergenceData{
+    {"batch", DivergenceData::batch}, {"current", DivergenceData::current}, {"next", DivergenceData::next}};
 /// Where θ_0 of target init comes from.
 enum class Reference { own, teacher, source };
+const Choice<Reference> kReference{{"own", Reference::own}, {"teacher", Reference::teacher}, {"source", Reference::source}};
+/// How the KL divergence is averaged.
+enum class KlReduction { code, batchmean };
+const Choice<KlReduction> kKlReduction{{"code", KlReduction::code}, {"batchmean", KlReduction::batchmean}};
+/// The input noise of targets noise and fisher.
+enum class NoiseType { normal, uniform };
+const Choice<NoiseType> kNoiseType{{"normal", NoiseType::normal}, {"uniform", NoiseType::uniform}};
+/// Where fisher's clean and noised gradients come from.
+enum class FisherSource { separate, shared };
+const Choice<FisherSource> kFisherSource{{"separate", FisherSource::separate}, {"shared", FisherSource::shared}};
 
-const ParamSpecs kKeys = {text("target", "prev",
+const ParamSpecs kKeys = {kTarget.spec("target", Target::prev,
          "trust-region estimate: \"prev\" (KL against theta_{t-1}), \"init\" (against theta_0), "
-         "\"noise\" (against noised inputs x + z), \"fisher\" (Algorithm 2, Fisher SAM at x + z)",
-         {"prev", "init", "noise", "fisher"}),
+         "\"noise\" (against noised inputs x + z), \"fisher\" (Algorithm 2, Fisher SAM at x + z)"),
     flag("adaptive", true,
          "ASAM neighbourhood e = d * theta^2 g / ||theta g|| (false: SAM's d * g / ||g||); not fisher"),
     positive("logit_scale", 1.0, "factor on the divergence d (the official code's logit_scale)"),
-    text("kl_reduction", "code",
+    kKlReduction.spec("kl_reduction", KlReduction::code,
          "\"code\": d = sum KL / (B^2 C) as the official kl.py; \"batchmean\": sum KL / B (the "
-         "paper's E_x[KL])",
-         {"code", "batchmean"}),
+         "paper's E_x[KL])"),
     real("sigma", 0.1,
          "input noise of targets noise and fisher: std of normal noise, half-width of uniform", 0.0),
-    text("noise_type", "normal", "input noise: \"normal\" N(0, sigma^2) or \"uniform\" U(-sigma, sigma)",
-         {"normal", "uniform"}),
+    kNoiseType.spec("noise_type", NoiseType::normal, "input noise: \"normal\" N(0, sigma^2) or \"uniform\" U(-sigma, sigma)"),
     positive("fisher_gamma", 0.1, "fisher: radius gamma of the Fisher SAM neighbourhood"),
     real("fisher_eta", 0.1, "fisher: f = 1 + fisher_eta * g_z^2, g_z the gradient at x + z", 0.0),
-    text("fisher_source", "separate",
+    kFisherSource.spec("fisher_source", FisherSource::separate,
          "fisher: \"separate\" = g clean and g_z from an extra noised pass (Algorithm 2, 3 fwd / "
-         "3 bwd), \"shared\" = both from one noised pass (Table 2, 2 fwd / 2 bwd)",
-         {"separate", "shared"}),
-    text("reference", "own",
+         "3 bwd), \"shared\" = both from one noised pass (Table 2, 2 fwd / 2 bwd)"),
+    kReference.spec("reference", Reference::own,
          "theta_0 of target init: \"own\" = the weights at the stage's first step (paper), "
          "\"teacher\" = the stage's teacher model, \"source\" = the source-trained model at every "
-         "stage",
-         {"own", "teacher", "source"}),
-    text("divergence_data", "batch",
+         "stage"),
+    kDivergenceData.spec("divergence_data", DivergenceData::batch,
          "inputs of the divergence: \"batch\" (paper), \"current\" = a random batch of the stage "
          "domain's unlabelled inputs, \"next\" = of the next domain's (the current one at the "
-         "last stage); not batch: +1 fwd",
-         {"batch", "current", "next"})};
+         "last stage); not batch: +1 fwd")};
 
 /// Combinations of keys without meaning.
 const ParamRules kRules = {
     {{"reference", "target"},
      [](const Params& p) -> std::string {
-       return p.text("reference") != "own" && p.text("target") != "init"
+       return kReference.of(p, "reference") != Reference::own && kTarget.of(p, "target") != Target::init
                   ? "a reference model stands in for theta_0 of target = \"init\"; \"prev\" compares "
                     "with the previous step, \"noise\" and \"fisher\" use no reference model"
                   : "";
      }},
     {{"divergence_data", "target"},
      [](const Params& p) -> std::string {
-       return p.text("divergence_data") != "batch" && p.text("target") == "fisher"
+       return kDivergenceData.of(p, "divergence_data") != DivergenceData::batch && kTarget.of(p, "target") == Target::fisher
                   ? "TRAM-Fisher (target = \"fisher\") measures no divergence, and its noised gradient "
                     "needs the batch's labels; use divergence_data = \"batch\""
                   : "";
@@ -151,17 +160,19 @@ struct TramOptions {
 };
 
 TramOptions tram_options(const Params& p) {
-  return {static_cast<Target>(choice_index(kKeys, p, "target")),
-          p.flag("adaptive"),
-          p.real("logit_scale"),
-          p.text("kl_reduction") == "code",
-          p.real("sigma"),
-          p.text("noise_type") == "uniform",
-          p.real("fisher_gamma"),
-          p.real("fisher_eta"),
-          p.text("fisher_source") == "shared",
-          static_cast<Reference>(choice_index(kKeys, p, "reference")),
-          static_cast<DivergenceData>(choice_index(kKeys, p, "divergence_data"))};
+  TramOptions o;
+  o.target = kTarget.of(p, "target");
+  o.adaptive = p.flag("adaptive");
+  o.logit_scale = p.real("logit_scale");
+  o.code_reduction = kKlReduction.of(p, "kl_reduction") == KlReduction::code;
+  o.sigma = p.real("sigma");
+  o.uniform_noise = kNoiseType.of(p, "noise_type") == NoiseType::uniform;
+  o.fisher_gamma = p.real("fisher_gamma");
+  o.fisher_eta = p.real("fisher_eta");
+  o.fisher_shared = kFisherSource.of(p, "fisher_source") == FisherSource::shared;
+  o.reference = kReference.of(p, "reference");
+  o.data = kDivergenceData.of(p, "divergence_data");
+  return o;
 }
 
 bool same_shapes(const Tensors& a, const Tensors& b) {

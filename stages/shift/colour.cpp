@@ -12,6 +12,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "core/choice.h"
 #include "stages/shift/generator.h"
 
 namespace gda {
@@ -38,10 +39,14 @@ torch::Tensor rotate_hue(const torch::Tensor& x, double degrees) {
   return out.permute({0, 3, 1, 2}).contiguous();
 }
 
+/// What the shift changes (key mode).
+enum class Mode { intensity, hue };
+const Choice<Mode> kMode{{"intensity", Mode::intensity}, {"hue", Mode::hue}};
+
 class Colour : public ShiftGenerator {
  public:
   explicit Colour(const Params& p)
-      : hue_(p.text("mode") == "hue"), shift_(p.real("target_shift")), degrees_(p.real("hue_degrees")) {}
+      : hue_(kMode.of(p, "mode") == Mode::hue), shift_(p.real("target_shift")), degrees_(p.real("hue_degrees")) {}
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t) const override {
     if (hue_ && split.source.x.dim() == 4 && split.source.x.size(1) != 3)
@@ -72,8 +77,7 @@ const bool registered = generator_registry().add(
     {"colour",
      "colour shift: pixel intensities move by t·target_shift (GOAT's colour-shift MNIST, He et al. 2023), "
      "or the hue of RGB images turns by t·hue_degrees (OpenCV HSV)",
-     {text("mode", "intensity", "\"intensity\": add t·target_shift to every pixel; \"hue\": turn the hue of RGB images",
-           {"intensity", "hue"}),
+     {kMode.spec("mode", Mode::intensity, "\"intensity\": add t·target_shift to every pixel; \"hue\": turn the hue of RGB images"),
       real("target_shift", 1.0, "intensity shift of the target (source pixels [0, 1] → target [1, 2])"),
       real("hue_degrees", 120.0, "hue turn of the target in degrees (mode = \"hue\")")},
      [](const Params& p) { return std::make_unique<Colour>(p); }});

@@ -30,12 +30,16 @@ struct PoolFacts {
   torch::Tensor truth, target_x;
 };
 
+/// What the order is found in (key features).
+enum class Features { pixels, encoder };
+const Choice<Features> kFeatures{{"pixels", Features::pixels}, {"encoder", Features::encoder}};
+
 class Discovered : public ShiftGenerator {
  public:
   explicit Discovered(const Params& p)
       : endpoints_(make_endpoints(p, "discovered")), endpoints_name_(p.text("endpoints")),
-        pixels_(p.text("features") == "pixels") {
-    settings_.method = p.text("order_by");
+        pixels_(kFeatures.of(p, "features") == Features::pixels) {
+    settings_.method = order_by_choice().of(p, "order_by");
     settings_.neighbours = int(p.integer("neighbours"));
     settings_.rounds = int(p.integer("rounds"));
     settings_.sinkhorn_reg = p.real("sinkhorn_reg");
@@ -97,9 +101,9 @@ class Discovered : public ShiftGenerator {
       throw std::logic_error("discovered: the pool handed to segment() is not the one its plan made");
     auto features = [&](const torch::Tensor& x) { return pixels_ ? x.flatten(1) : encode_all(current, x, batch); };
     std::vector<double> coarse, scores;
-    if (settings_.method == "idol") {  // the discriminator's coarse order, refined with the model
+    if (settings_.method == OrderBy::idol) {  // the discriminator's coarse order, refined with the model
       DiscoverySettings first = settings_;
-      first.method = "domain_classifier";
+      first.method = OrderBy::domain_classifier;
       try {
         coarse = order_scores(features(from.x), features(to.x), features(target_x), first, seed);
       } catch (const NumericError& e) {  // named as the user named the method
@@ -159,13 +163,11 @@ const bool registered = generator_registry().add(
      "an unindexed pool (every intermediate domain of endpoints, shuffled together) ordered from the source to "
      "the target by order_by inside the adaptation loop, then cut into T domains (Chen and Chao, NeurIPS 2021)",
      {text("endpoints", "rotation", "generator whose intermediate domains make the pool (its keys join [shift])"),
-      text("order_by", "graph_path",
+      order_by_choice().spec("order_by", OrderBy::graph_path,
            "\"random\" (the control), \"ot_distance\" (transport cost to the source), \"graph_path\" (shortest "
            "paths through a k-nearest-neighbour graph), \"domain_classifier\" (IDOL's progressive discriminator), "
-           "\"idol\" (that order refined by IDOL's cycle-consistency with the model)",
-           {"random", "ot_distance", "graph_path", "domain_classifier", "idol"}),
-      text("features", "pixels", "what the order is found in: \"pixels\", or \"encoder\" (the model adapted so far)",
-           {"pixels", "encoder"}),
+           "\"idol\" (that order refined by IDOL's cycle-consistency with the model)"),
+      kFeatures.spec("features", Features::pixels, "what the order is found in: \"pixels\", or \"encoder\" (the model adapted so far)"),
       integer("neighbours", 10, "graph_path: k of the k-nearest-neighbour graph", 1, 1000),
       integer("rounds", 20, "domain_classifier: progressive rounds (IDOL: twice the number of domains)", 1, 10000),
       real("sinkhorn_reg", 0.05, "ot_distance: entropic regularisation, as a fraction of the mean cost", 1e-6),

@@ -17,29 +17,9 @@
 namespace gda {
 namespace {
 
-std::size_t chunks_of(std::int64_t n, std::int64_t chunk) { return std::size_t((n + chunk - 1) / chunk); }
-
-torch::Tensor rows_of_chunk(const torch::Tensor& t, std::size_t i, std::int64_t chunk) {
-  const std::int64_t from = std::int64_t(i) * chunk;
-  return t.slice(0, from, std::min(t.size(0), from + chunk));
-}
-
 /// Per-row cross-entropy of the model on x against y.
 torch::Tensor row_losses(Model& model, const torch::Tensor& x, const torch::Tensor& y) {
   return cross_entropy_per_sample(model.forward(x), y);
-}
-
-/// Σ_i w_i ℓ_i / N over (x, y), as chunks for LossSurface; w undefined means all ones.
-LossSurface weighted_loss(Model& model, const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& w,
-                          std::int64_t chunk) {
-  const double n = double(x.size(0));
-  return LossSurface(model.parameters(),
-                     [&model, x, y, w, chunk, n](std::size_t i) {
-                       auto l = row_losses(model, rows_of_chunk(x, i, chunk), rows_of_chunk(y, i, chunk));
-                       if (w.defined()) l = l * rows_of_chunk(w, i, chunk);
-                       return l.sum() / n;
-                     },
-                     chunks_of(x.size(0), chunk));
 }
 
 /// ⟨∇ℓ_i(θ), v⟩ for every row i: the gradient, with respect to unit weights w, of
@@ -48,10 +28,10 @@ torch::Tensor row_directional_derivatives(Model& model, const torch::Tensor& x, 
                                           std::int64_t chunk) {
   const Tensors params = model.parameters();
   std::vector<torch::Tensor> parts;
-  for (std::size_t i = 0; i < chunks_of(x.size(0), chunk); ++i) {
-    const auto xs = rows_of_chunk(x, i, chunk);
+  for (std::size_t i = 0; i < chunk_count(x.size(0), chunk); ++i) {
+    const auto xs = chunk_rows(x, i, chunk);
     auto w = torch::ones({xs.size(0)}, xs.options().dtype(params.front().scalar_type())).requires_grad_(true);
-    const auto loss = (row_losses(model, xs, rows_of_chunk(y, i, chunk)) * w).sum();
+    const auto loss = (row_losses(model, xs, chunk_rows(y, i, chunk)) * w).sum();
     const auto g = torch::autograd::grad({loss}, params, {}, true, /*create_graph=*/true, /*allow_unused=*/true);
     torch::Tensor inner = torch::zeros({}, loss.options());
     for (std::size_t j = 0; j < g.size(); ++j)
@@ -99,14 +79,14 @@ torch::Tensor cycle_gradient(Model& model, const torch::Tensor& cur_x, const tor
   const SavedWeights leave_as_found(params);
   const Tensors& theta = leave_as_found.saved();
   Tensors g_forward, g_back, g_cycle;
-  weighted_loss(model, cand_x, cand_y, q.to(params.front().scalar_type()), chunk).value_and_gradient(g_forward);
+  mean_loss_surface(model, cand_x, cand_y, chunk, q.to(params.front().scalar_type())).value_and_gradient(g_forward);
   add_to(params, g_forward, -inner_lr);  // θ′: one step on the weighted candidates
   const Tensors theta1 = snapshot(params);
   const auto back_y = predict_logits(model, cur_x, chunk).argmax(1);
-  const LossSurface back = weighted_loss(model, cur_x, back_y, {}, chunk);
+  const LossSurface back = mean_loss_surface(model, cur_x, back_y, chunk);
   back.value_and_gradient(g_back);
   add_to(params, g_back, -inner_lr);  // θ″: one step back on the current domain
-  weighted_loss(model, cur_x, cur_y, {}, chunk).value_and_gradient(g_cycle);
+  mean_loss_surface(model, cur_x, cur_y, chunk).value_and_gradient(g_cycle);
   // dL/dq_i = ⟨∇L_cycle(θ″), (I − αH_back(θ′)) · (−α/N)∇ℓ_i(θ)⟩
   restore(params, theta1);
   const Tensors h = back.hessian_vector_product(g_cycle);

@@ -4,6 +4,7 @@
 // (1 − t)·x_s + t·x_t over pairs chosen at random or by an optimal-transport matching.
 // The target's labels are never used; a mixed image keeps its source image's label, which
 // only evaluation reads.
+#include "core/choice.h"
 #include "stages/shift/interpolation.h"
 
 #include <torch/torch.h>
@@ -51,10 +52,14 @@ torch::Tensor ot_partners(const torch::Tensor& xs, const torch::Tensor& xt) {
 
 namespace {
 
+/// How source-style images are paired with target images (key pairing).
+enum class Pairing { random, ot };
+const Choice<Pairing> kPairing{{"random", Pairing::random}, {"ot", Pairing::ot}};
+
 class Interpolation : public ShiftGenerator {
  public:
   explicit Interpolation(const Params& p)
-      : endpoints_(make_endpoints(p, "interpolation")), by_transport_(p.text("pairing") == "ot") {}
+      : endpoints_(make_endpoints(p, "interpolation")), by_transport_(kPairing.of(p, "pairing") == Pairing::ot) {}
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
     // The endpoints' source and target as they would make them.
@@ -93,10 +98,9 @@ const bool registered = generator_registry().add(
      "named by endpoints; pairs at random or by optimal transport",
      {text("endpoints", "rotation",
            "generator whose source and target this interpolates between (its keys join [shift])"),
-      text("pairing", "random",
+      kPairing.spec("pairing", Pairing::random,
            "\"random\": each source-style image mixes with a random target image; \"ot\": with the target "
-           "image that receives most of its mass in the exact optimal-transport plan in pixel space",
-           {"random", "ot"})},
+           "image that receives most of its mass in the exact optimal-transport plan in pixel space")},
      [](const Params& p) { return std::make_unique<Interpolation>(p); }});
 
 }  // namespace

@@ -187,18 +187,35 @@ std::vector<double> domain_classifier_scores(const torch::Tensor& source, const 
 std::vector<double> order_scores(const torch::Tensor& source, const torch::Tensor& pool, const torch::Tensor& target,
                                  const DiscoverySettings& s, std::uint64_t seed) {
   torch::NoGradGuard no_grad_outside;  // the discriminator turns gradients back on for itself
+  const std::string& method = order_by_choice().name(s.method);
   for (const auto* x : {&source, &pool, &target})
     if (x->numel() > 0 && !torch::isfinite(*x).all().item<bool>())
-      throw NumericError("shift.order_by = \"" + s.method + "\": the features to order by are not finite numbers "
+      throw NumericError("shift.order_by = \"" + method + "\": the features to order by are not finite numbers "
                          "(a diverged model's encoder?); use features = \"pixels\"", "order discovery", 0);
-  if (s.method == "random") return random_scores(pool.size(0), seed);
-  if (s.method == "ot_distance") return ot_distance_scores(source, pool, s.sinkhorn_reg);
-  if (s.method == "graph_path") return graph_path_scores(source, pool, target, s.neighbours);
-  if (s.method == "domain_classifier") {
-    torch::AutoGradMode grad(true);
-    return domain_classifier_scores(source, pool, target, s.rounds);
+  switch (s.method) {
+    case OrderBy::random:
+      return random_scores(pool.size(0), seed);
+    case OrderBy::ot_distance:
+      return ot_distance_scores(source, pool, s.sinkhorn_reg);
+    case OrderBy::graph_path:
+      return graph_path_scores(source, pool, target, s.neighbours);
+    case OrderBy::domain_classifier: {
+      torch::AutoGradMode grad(true);
+      return domain_classifier_scores(source, pool, target, s.rounds);
+    }
+    case OrderBy::idol:
+      break;
   }
-  throw UserError("shift.order_by = \"" + s.method + "\" is not a discovery method");
+  throw std::logic_error("order_scores: idol refines domain_classifier's scores with a model (idol_scores)");
+}
+
+const Choice<OrderBy>& order_by_choice() {
+  static const Choice<OrderBy> choice{{"random", OrderBy::random},
+                                      {"ot_distance", OrderBy::ot_distance},
+                                      {"graph_path", OrderBy::graph_path},
+                                      {"domain_classifier", OrderBy::domain_classifier},
+                                      {"idol", OrderBy::idol}};
+  return choice;
 }
 
 double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {

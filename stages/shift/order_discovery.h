@@ -9,16 +9,23 @@
 #include <string>
 #include <vector>
 
+#include "core/choice.h"
+
 namespace gda {
 
+/// How a pool is ordered (shift.order_by). idol is the discovered generator's own: it
+/// refines domain_classifier's order with the model (stages/shift/idol_refinement.h).
+enum class OrderBy { random, ot_distance, graph_path, domain_classifier, idol };
+const Choice<OrderBy>& order_by_choice();
+
 struct DiscoverySettings {
-  std::string method = "graph_path";  ///< random, ot_distance, graph_path, domain_classifier
+  OrderBy method = OrderBy::graph_path;
   int neighbours = 10;                ///< graph_path: k of the k-nearest-neighbour graph
   int rounds = 10;                    ///< domain_classifier: progressive rounds
   double sinkhorn_reg = 0.05;         ///< ot_distance: entropic regularisation / mean cost
 };
 
-/// One score per pool row by `s.method`; `seed` feeds random (and nothing else draws).
+/// One score per pool row by `s.method` (not idol); `seed` feeds random (and nothing else draws).
 std::vector<double> order_scores(const torch::Tensor& source, const torch::Tensor& pool, const torch::Tensor& target,
                                  const DiscoverySettings& s, std::uint64_t seed);
 

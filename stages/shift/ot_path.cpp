@@ -49,14 +49,14 @@ TransportPlan feature_plan(const torch::Tensor& zs, const torch::Tensor& zt, con
                                 "make the domains smaller (data.*_size, or more given domains: shift.T)", n, m,
                                 double(n) * double(m) * 8 / 1e9));
   const std::size_t sample_limit = 50 * std::size_t(n + m);
-  if (s.solver == "sinkhorn" && s.entry_cutoff <= 0 && std::size_t(n) * std::size_t(m) > sample_limit)
+  if (s.solver == Solver::sinkhorn && s.entry_cutoff <= 0 && std::size_t(n) * std::size_t(m) > sample_limit)
     throw UserError(fmt::format("ot_path: solver = \"sinkhorn\" gives a dense plan, one generated sample per pair of "
                                 "the {} × {} points; set shift.entry_cutoff (e.g. 1 keeps the entries above the "
                                 "uniform plan's 1/(n·m))", n, m));
   const std::vector<double> cost = feature_cost(a, b);
   TransportPlan plan;
   try {
-    if (s.solver == "sinkhorn") {
+    if (s.solver == Solver::sinkhorn) {
       double mean = 0;
       for (double c : cost) mean += c;
       mean /= double(cost.size());
@@ -70,8 +70,8 @@ TransportPlan feature_plan(const torch::Tensor& zs, const torch::Tensor& zt, con
   }
   if (!plan.converged)
     throw UserError(fmt::format("ot_path: the {} solver stopped after {} iterations before its plan met the "
-                                "marginals{}", s.solver, plan.iterations,
-                                s.solver == "sinkhorn" ? "; raise shift.sinkhorn_reg" : ""));
+                                "marginals{}", solver_choice().name(s.solver), plan.iterations,
+                                s.solver == Solver::sinkhorn ? "; raise shift.sinkhorn_reg" : ""));
   if (s.entry_cutoff > 0) {
     const double floor = s.entry_cutoff / (double(n) * double(m));
     auto& e = plan.entries;
@@ -80,7 +80,7 @@ TransportPlan feature_plan(const torch::Tensor& zs, const torch::Tensor& zt, con
   if (plan.entries.size() > sample_limit)
     throw UserError(fmt::format("ot_path: the {} plan has {} entries for {} × {} points, each a sample of every "
                                 "generated domain; raise shift.entry_cutoff (e.g. 1 keeps entries above the "
-                                "uniform plan's 1/(n·m))", s.solver, plan.entries.size(), n, m));
+                                "uniform plan's 1/(n·m))", solver_choice().name(s.solver), plan.entries.size(), n, m));
   return plan;
 }
 
@@ -101,13 +101,18 @@ Domain pushforward(const torch::Tensor& zs, const torch::Tensor& ys, const torch
   return d;
 }
 
+const Choice<Solver>& solver_choice() {
+  static const Choice<Solver> choice{{"emd", Solver::emd}, {"sinkhorn", Solver::sinkhorn}};
+  return choice;
+}
+
 namespace {
 
 class OtPath : public ShiftGenerator {
  public:
   explicit OtPath(const Params& p)
       : endpoints_(make_endpoints(p, "ot_path")), generated_(p.integer("generated")),
-        settings_{p.text("solver"), p.real("sinkhorn_reg"), p.real("entry_cutoff")} {}
+        settings_{solver_choice().of(p, "solver"), p.real("sinkhorn_reg"), p.real("entry_cutoff")} {}
 
   std::vector<DomainJob> plan(const DataSplit& split, std::int64_t T, std::uint64_t seed) const override {
     return endpoints_->plan(split, T, seed);
@@ -145,8 +150,7 @@ const bool registered = generator_registry().add(
      "them with plan-mass weights",
      {text("endpoints", "rotation", "generator that makes the given domains (its keys join [shift])"),
       integer("generated", 4, "domains generated between each two given domains, at t = i/(generated + 1)", 1),
-      text("solver", "emd", "\"emd\": exact transport (network simplex); \"sinkhorn\": entropic, log domain",
-           {"emd", "sinkhorn"}),
+      solver_choice().spec("solver", Solver::emd, "\"emd\": exact transport (network simplex); \"sinkhorn\": entropic, log domain"),
       real("sinkhorn_reg", 0.05, "Sinkhorn's regularisation, as a fraction of the mean transport cost", 1e-6),
       real("entry_cutoff", 0.0,
            "drop plan entries below entry_cutoff/(n·m) (the uniform plan's entry); 0 keeps every nonzero entry",

@@ -8,13 +8,18 @@
 
 #include <string>
 
+#include "core/choice.h"
 #include "datasets/dataset.h"
 #include "stages/shift/optimal_transport.h"
 
 namespace gda {
 
+/// How a transport plan is solved (shift.solver): exactly, or entropically in the log domain.
+enum class Solver { emd, sinkhorn };
+const Choice<Solver>& solver_choice();
+
 struct TransportSettings {
-  std::string solver = "emd";  ///< "emd" (exact) or "sinkhorn" (entropic, log domain)
+  Solver solver = Solver::emd;
   /// Sinkhorn's regularisation as a fraction of the cost matrix's mean, so that one value
   /// suits features of any scale.
   double sinkhorn_reg = 0.05;
