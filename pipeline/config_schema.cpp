@@ -145,9 +145,20 @@ SectionSchema adaptation_section() {
                    integer("batch_size", 128, "minibatch size", 2, kMaxBatch),
                    real("drop_fraction", 0.1,
                         "fraction of least-confident pseudo-labels dropped (confidence = max logit - min logit)",
-                        0.0, 1.0)},
+                        0.0, 1.0),
+                   with_identity(Identity::none_at_default,
+                                 schedule_choice().spec(
+                                     "schedule", Schedule::gradual,
+                                     "\"gradual\": a stage per domain of the path, in order; baselines: \"source_only\" "
+                                     "(no stage after the source), \"direct\" (self-train on the target, `rounds` "
+                                     "times), \"pooled\" (on every unlabelled domain at once, `rounds` times)")),
+                   with_identity(Identity::none_at_default,
+                                 integer("rounds", 20,
+                                         "stages of schedules direct and pooled, each on the same data (Kumar et "
+                                         "al.'s repeats)",
+                                         1, 1000))},
                   ""};
-  s.keys.back().max_exclusive = true;
+  s.keys[2].max_exclusive = true;  // drop_fraction < 1
   s.part = always(Part::run);
   return s;
 }
@@ -226,6 +237,14 @@ std::vector<SectionSchema> make_schema() {
 }
 
 }  // namespace
+
+const Choice<Schedule>& schedule_choice() {
+  static const Choice<Schedule> choice{{"gradual", Schedule::gradual},
+                                       {"source_only", Schedule::source_only},
+                                       {"direct", Schedule::direct},
+                                       {"pooled", Schedule::pooled}};
+  return choice;
+}
 
 const Choice<EvaluatedDomains>& evaluated_domains_choice() {
   static const Choice<EvaluatedDomains> choice{{"all", EvaluatedDomains::all}, {"target", EvaluatedDomains::target}};

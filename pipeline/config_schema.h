@@ -17,6 +17,13 @@ class Config;
 enum class EvaluatedDomains { all, target };
 const Choice<EvaluatedDomains>& evaluated_domains_choice();
 
+/// What adaptation trains on after the source (adaptation.schedule): the path's domains in
+/// order (gradual self-training), or one of the baselines every GDA table has: nothing
+/// (source only), the target again and again (direct; Kumar et al.'s "target ST"), or every
+/// unlabelled domain pooled at once, again and again (pooled; "all ST").
+enum class Schedule { gradual, source_only, direct, pooled };
+const Choice<Schedule>& schedule_choice();
+
 /// Which hashes a section's keys go into (pipeline/sweep/plan.h's run_hash and source_hash).
 enum class Part {
   run_and_source,  ///< what source training and every stage after depend on ([data], [model])

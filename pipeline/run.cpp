@@ -129,9 +129,16 @@ StageRecord source_stage(const RunPlan& plan, const Domain& source, Adaptation& 
 
 using Emit = std::function<void(const ModelPtr&, StageRecord, const StageFacts&)>;
 
-/// The stages of the path after the source: 0 for a zero-shot plan of the source and the
-/// target alone, unless the generator makes domains of its own in between (ot_path).
+/// The stages after the source: a baseline's rounds (none for source_only); along the path,
+/// 0 for a zero-shot plan of the source and the target alone, unless the generator makes
+/// domains of its own in between (ot_path).
 std::size_t path_length(const RunPlan& plan, const PathDomains& domains) {
+  switch (plan.schedule) {
+    case Schedule::source_only: return 0;
+    case Schedule::direct:
+    case Schedule::pooled: return std::size_t(plan.rounds);
+    case Schedule::gradual: break;
+  }
   const bool zero_shot = domains.path.size() <= 2 && !plan.generator->makes_segments();
   return zero_shot ? 0 : domains.path.size() - 1;
 }
@@ -189,6 +196,36 @@ void adapt_along_path(const RunPlan& plan, const PathDomains& domains, const Emi
   out.seconds = seconds_since(t0);
 }
 
+/// The one domain a baseline trains on: the target (direct), or every domain after the
+/// source pooled, labels kept for the pseudo-label accuracy only (pooled).
+Domain baseline_domain(const RunPlan& plan, const PathDomains& domains) {
+  const std::vector<Domain>& path = domains.path;
+  if (plan.schedule == Schedule::direct) return path.back();
+  std::vector<torch::Tensor> xs, ys;
+  for (std::size_t k = 1; k < path.size(); ++k) {
+    xs.push_back(path[k].x);
+    ys.push_back(path[k].y);
+  }
+  return Domain{"pooled", 1.0, torch::cat(xs), torch::cat(ys), {}};
+}
+
+/// Stages 1… of a baseline: self-training on one domain, round after round, each round's
+/// student the next round's teacher. Generated segments (ot_path) are not a baseline's.
+void self_train_rounds(const RunPlan& plan, const PathDomains& domains, const Emit& emit, Adaptation& out) {
+  Rng rng(derive_seed(plan.seed, "train/adapt"));
+  torch::manual_seed(derive_seed(plan.seed, "torch/adapt"));
+  const auto t0 = Clock::now();
+  const Domain domain = baseline_domain(plan, domains);
+  auto teacher = plan.model;
+  for (int k = 1; k <= plan.rounds; ++k) {
+    StageRecord r;
+    teacher = self_train(*teacher, *plan.model, domain, torch::Tensor(), plan.stages, rng, r);
+    r.stage = k;
+    emit(teacher, std::move(r), {&domain, k == plan.rounds});
+  }
+  out.seconds = seconds_since(t0);
+}
+
 /// The adapt node: the source stage, then the path. A mistake in the input that shows only
 /// now (an OT plan that cannot be solved) ends the run with status "error", a numerical
 /// failure with "failed", in what it returns; every stage emitted before stays recorded.
@@ -199,7 +236,8 @@ Adaptation adapt(const RunPlan& plan, const PathDomains& domains, const Emit& em
     StageRecord r0 = source_stage(plan, domains.path.front(), out);
     if (plan.source_only) return out;
     emit(plan.model, std::move(r0), {&domains.path.front(), path_length(plan, domains) == 0});
-    adapt_along_path(plan, domains, emit, out);
+    if (plan.schedule == Schedule::gradual) adapt_along_path(plan, domains, emit, out);
+    else if (plan.schedule != Schedule::source_only) self_train_rounds(plan, domains, emit, out);
   } catch (const NumericError& e) {
     out.failure = RunFailure{RunStatus::failed, e.what()};
   } catch (const UserError& e) {

@@ -109,6 +109,8 @@ void read_settings(const Config& c, RunPlan& p) {
   p.stages.batch_size = int(adapt.integer("batch_size"));
   p.stages.drop_fraction = adapt.real("drop_fraction");
   p.stages.optimizer = c.section("optimizer");
+  p.schedule = schedule_choice().of(adapt, "schedule");
+  p.rounds = int(adapt.integer("rounds"));
   // Pseudo-labelling and encoding during training infer in evaluation's batches.
   p.stages.inference_batch = p.source.inference_batch = eval.integer("batch_size");
   p.evaluation.all_domains = evaluated_domains_choice().of(eval, "domains") == EvaluatedDomains::all;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipeline/config.h"
+#include "pipeline/config_schema.h"
 #include "pipeline/run.h"
 #include "pipeline/run_record.h"
 #include "stages/analysis/analysis.h"
@@ -40,6 +41,8 @@ struct RunPlan {
   /// user, trains it in place.
   ModelPtr model;
   StageSettings source, stages;  ///< source training and self-training
+  Schedule schedule = Schedule::gradual;  ///< what adaptation trains on (adaptation.schedule)
+  int rounds = 1;                         ///< stages of the direct and pooled baselines
   EvaluationSettings evaluation;
   AnalysisSettings analysis;
 };
