@@ -1,4 +1,4 @@
-// The gda command line: run, validate, list, and the sweep commands (sweep, job, report).
+// The gda command line: run, validate, list, diff, and the sweep commands (sweep, job, report).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -9,6 +9,7 @@
 
 #include "datasets/dataset.h"
 #include "pipeline/config.h"
+#include "pipeline/config_diff.h"
 #include "pipeline/config_reference.h"
 #include "core/error.h"
 #include "core/params.h"
@@ -39,6 +40,29 @@ int list(const std::string& what) {
   else if (what == "models") print_registry(gda::model_registry());
   else if (what == "config") std::cout << gda::config_reference_markdown();
   return 0;
+}
+
+/// `gda diff A B`: exit 0 when the two are equal, 1 when they differ (as diff does).
+struct DiffArgs {
+  std::string a, b;
+  CLI::App* command = nullptr;
+};
+
+void add_diff_command(CLI::App& app, DiffArgs& d) {
+  d.command = app.add_subcommand("diff", "print every resolved key in which two configs, runs or sweep folders "
+                                         "differ (and, for runs, the build and device); exit 1 when they differ");
+  d.command->add_option("a", d.a, "config file, run folder or sweep folder")->required();
+  d.command->add_option("b", d.b, "config file, run folder or sweep folder")->required();
+}
+
+int diff_command(const DiffArgs& d) {
+  const std::string differences = gda::describe_difference(gda::diff_side(d.a), gda::diff_side(d.b));
+  if (differences.empty()) {
+    std::cout << d.a << " and " << d.b << ": no difference\n";
+    return 0;
+  }
+  std::cout << "key  " << d.a << "  |  " << d.b << "\n" << differences;
+  return 1;
 }
 
 /// What run, validate and list take from the command line.
@@ -123,6 +147,8 @@ int main(int argc, char** argv) {
   add_run_commands(app, run_args);
   gda::SweepArgs sweep_args;
   gda::add_sweep_commands(app, sweep_args);
+  DiffArgs diff_args;
+  add_diff_command(app, diff_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -133,6 +159,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (run_args.list->parsed()) return list(run_args.what);
+    if (diff_args.command->parsed()) return diff_command(diff_args);
     if (gda::sweep_command_given(sweep_args)) return gda::run_sweep_command(sweep_args);
     return run_command(run_args);
   } catch (const gda::UserError& e) {
