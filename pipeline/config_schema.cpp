@@ -4,6 +4,7 @@
 
 #include "core/device.h"
 #include "pipeline/config.h"
+#include "stages/train/student.h"
 #include "datasets/dataset.h"
 #include "stages/analysis/analysis.h"
 #include "stages/models/model.h"
@@ -152,6 +153,13 @@ SectionSchema adaptation_section() {
                                      "\"gradual\": a stage per domain of the path, in order; baselines: \"source_only\" "
                                      "(no stage after the source), \"direct\" (self-train on the target, `rounds` "
                                      "times), \"pooled\" (on every unlabelled domain at once, `rounds` times)")),
+                   with_identity(Identity::none_at_default,
+                                 student_choice().spec(
+                                     "student", Student::copy,
+                                     "who trains at each stage: \"copy\" (a copy of the teacher, a fresh optimizer "
+                                     "each stage), \"continue\" (the teacher itself trains on, its optimizer state "
+                                     "kept across stages: Kumar et al.'s code), \"fresh_each_epoch\" (a copy, the "
+                                     "optimizer made anew every epoch: Schapiro and Zhao's code)")),
                    with_identity(Identity::none_at_default,
                                  integer("rounds", 20,
                                          "stages of schedules direct and pooled, each on the same data (Kumar et "

@@ -28,6 +28,7 @@
 #include "core/threads.h"
 #include "pipeline/run_plan.h"
 #include "pipeline/source_model.h"
+#include "stages/optim/optimizer.h"
 #include "stages/eval/evaluator.h"
 
 namespace gda {
@@ -151,6 +152,13 @@ void keep_segment_files(const RunPlan& plan, const PathSegment& segment, Adaptat
                                     *segment.order_tau, segment.seconds));
 }
 
+/// The teacher of stage 1: the source model, or under Student::keep_training a copy of it,
+/// which then trains on through every stage (the source model stays as it was, for the
+/// optimizers that compare with it).
+ModelPtr first_teacher(const RunPlan& plan) {
+  return plan.stages.student == Student::keep_training ? plan.model->clone_model() : plan.model;
+}
+
 /// Stages 1…: self-training through the path, each stage's model handed to `emit`.
 void adapt_along_path(const RunPlan& plan, const PathDomains& domains, const Emit& emit, Adaptation& out) {
   // Adaptation draws from its own streams, so its numbers are the same whether the
@@ -160,7 +168,8 @@ void adapt_along_path(const RunPlan& plan, const PathDomains& domains, const Emi
   const auto t0 = Clock::now();
   const std::vector<Domain>& path = domains.path;
   const std::size_t stages = path_length(plan, domains) + 1;
-  auto teacher = plan.model;
+  auto teacher = first_teacher(plan);
+  CarriedOptimizer carried;
   int stage = 0;
   const Emit numbered = [&](const ModelPtr& m, StageRecord r, const StageFacts& facts) {
     r.stage = ++stage;
@@ -190,7 +199,7 @@ void adapt_along_path(const RunPlan& plan, const PathDomains& domains, const Emi
     }
     StageRecord r;
     const torch::Tensor next_x = k + 1 < stages ? path[k + 1].x : torch::Tensor();
-    teacher = self_train(*teacher, *plan.model, path[k], next_x, plan.stages, rng, r);
+    teacher = self_train(teacher, *plan.model, path[k], next_x, plan.stages, rng, r, carried);
     numbered(teacher, std::move(r), {&path[k], last_segment});
   }
   out.seconds = seconds_since(t0);
@@ -216,10 +225,11 @@ void self_train_rounds(const RunPlan& plan, const PathDomains& domains, const Em
   torch::manual_seed(derive_seed(plan.seed, "torch/adapt"));
   const auto t0 = Clock::now();
   const Domain domain = baseline_domain(plan, domains);
-  auto teacher = plan.model;
+  auto teacher = first_teacher(plan);
+  CarriedOptimizer carried;
   for (int k = 1; k <= plan.rounds; ++k) {
     StageRecord r;
-    teacher = self_train(*teacher, *plan.model, domain, torch::Tensor(), plan.stages, rng, r);
+    teacher = self_train(teacher, *plan.model, domain, torch::Tensor(), plan.stages, rng, r, carried);
     r.stage = k;
     emit(teacher, std::move(r), {&domain, k == plan.rounds});
   }

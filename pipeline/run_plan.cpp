@@ -109,6 +109,7 @@ void read_settings(const Config& c, RunPlan& p) {
   p.stages.batch_size = int(adapt.integer("batch_size"));
   p.stages.drop_fraction = adapt.real("drop_fraction");
   p.stages.optimizer = c.section("optimizer");
+  p.stages.student = student_choice().of(adapt, "student");
   p.schedule = schedule_choice().of(adapt, "schedule");
   p.rounds = int(adapt.integer("rounds"));
   // Pseudo-labelling and encoding during training infer in evaluation's batches.
@@ -152,6 +153,10 @@ RunPlan plan_run(const Config& config, const RunOptions& options, RunRecorder& r
   start_run(config, recorder, p);
   prepare_data_and_model(config, p);
   read_settings(config, p);
+  if (p.stages.student == Student::keep_training && p.generator->makes_segments())
+    throw UserError(fmt::format("adaptation.student = \"continue\" trains one model in place, but generator \"{}\" "
+                                "trains copies through the domains it makes; use student = \"copy\" or "
+                                "\"fresh_each_epoch\"", config.section("shift").text("generator")));
   return p;
 }
 

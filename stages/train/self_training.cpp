@@ -17,6 +17,33 @@ void fill(StageRecord& r, const TrainResult& t) {
   r.passes = t.passes;
 }
 
+/// The student's epochs on its pseudo-labels, with the optimizer state s.student says.
+TrainResult train_student(Model& student, const StageInputs& inputs, const TrainData& data, const StageSettings& s,
+                          Rng& rng, const std::string& stage, CarriedOptimizer& carried) {
+  switch (s.student) {
+    case Student::copy: break;
+    case Student::keep_training:
+      if (!carried) carried = make_optimizer(student.parameters(), s.optimizer);
+      carried->begin_stage(inputs);
+      return train_epochs(student, *carried, data, s.epochs, s.batch_size, rng, stage);
+    case Student::fresh_each_epoch: {
+      TrainResult all;
+      for (int epoch = 0; epoch < s.epochs; ++epoch) {
+        auto optimizer = make_optimizer(student.parameters(), s.optimizer);
+        optimizer->begin_stage(inputs);
+        const TrainResult one = train_epochs(student, *optimizer, data, 1, s.batch_size, rng, stage, epoch);
+        all.mean_loss = one.mean_loss;
+        all.steps += one.steps;
+        all.passes += one.passes;
+      }
+      return all;
+    }
+  }
+  auto optimizer = make_optimizer(student.parameters(), s.optimizer);
+  optimizer->begin_stage(inputs);
+  return train_epochs(student, *optimizer, data, s.epochs, s.batch_size, rng, stage);
+}
+
 }  // namespace
 
 StageRecord train_on_source(Model& model, const Domain& source, const StageSettings& s, Rng& rng) {
@@ -34,11 +61,11 @@ StageRecord train_on_source(Model& model, const Domain& source, const StageSetti
   return r;
 }
 
-ModelPtr self_train(const Model& teacher, const Model& source, const Domain& domain,
-                    const torch::Tensor& next_x,
-                    const StageSettings& s, Rng& rng, StageRecord& r) {
+ModelPtr self_train(const ModelPtr& teacher, const Model& source, const Domain& domain,
+                    const torch::Tensor& next_x, const StageSettings& s, Rng& rng, StageRecord& r,
+                    CarriedOptimizer& carried) {
   auto t0 = Clock::now();
-  auto student = teacher.clone_model();
+  auto student = s.student == Student::keep_training ? teacher : teacher->clone_model();
   auto logits = predict_logits(*student, domain.x, s.inference_batch);
   auto pl = confident_pseudo_labels(logits, s.drop_fraction);
   r.domain = domain.name;
@@ -51,9 +78,7 @@ ModelPtr self_train(const Model& teacher, const Model& source, const Domain& dom
         pl.labels.eq(domain.y.index_select(0, pl.keep)).to(torch::kFloat64).mean().item<double>();
   TrainData data{domain.x.index_select(0, pl.keep), pl.labels,
                  domain.weight.defined() ? domain.weight.index_select(0, pl.keep) : torch::Tensor()};
-  auto optimizer = make_optimizer(student->parameters(), s.optimizer);
-  optimizer->begin_stage({&teacher, domain.x, next_x, &source});
-  fill(r, train_epochs(*student, *optimizer, data, s.epochs, s.batch_size, rng, domain.name));
+  fill(r, train_student(*student, {teacher.get(), domain.x, next_x, &source}, data, s, rng, domain.name, carried));
   r.train_seconds = seconds_since(t0);
   return student;
 }
@@ -66,10 +91,11 @@ ModelPtr self_train_segment(const PathSegment& segment, const ModelPtr& teacher,
   const ModelPtr reference = segment.features ? head_view(source) : source;
   const auto& domains = segment.domains;
   ModelPtr whole = teacher;  // the whole model after the latest stage
+  CarriedOptimizer carried;  // never made: segments train copies (the run refuses keep_training with them)
   for (std::size_t k = 0; k < domains.size(); ++k) {
     StageRecord r;
     const torch::Tensor next_x = k + 1 < domains.size() ? domains[k + 1].x : torch::Tensor();
-    current = self_train(*current, *reference, domains[k], next_x, s, rng, r);
+    current = self_train(current, *reference, domains[k], next_x, s, rng, r, carried);
     whole = segment.features ? with_head(*teacher, *current) : current;
     after(whole, std::move(r));
   }

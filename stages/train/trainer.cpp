@@ -69,7 +69,7 @@ class EpochLosses {
 }  // namespace
 
 TrainResult train_epochs(Model& model, Optimizer& optimizer, const TrainData& data, int epochs,
-                         int batch_size, Rng& rng, const std::string& stage) {
+                         int batch_size, Rng& rng, const std::string& stage, int first_epoch) {
   TrainResult r;
   model.train();
   const std::int64_t n = data.x.size(0);
@@ -78,7 +78,7 @@ TrainResult train_epochs(Model& model, Optimizer& optimizer, const TrainData& da
     auto order = permutation(n, rng);
     // One upload of the epoch's order; the batches are then gathered on the data's device.
     auto order_t = torch::from_blob(order.data(), {n}, torch::kInt64).to(data.x.device());
-    EpochLosses losses(stage, epoch, r.steps, read_each);
+    EpochLosses losses(stage, first_epoch + epoch, r.steps, read_each);
     for (std::int64_t begin = 0; begin < n; begin += batch_size) {
       std::int64_t end = std::min(n, begin + batch_size);
       if (end - begin < 2) continue;
@@ -94,7 +94,7 @@ TrainResult train_epochs(Model& model, Optimizer& optimizer, const TrainData& da
         // 1.13 reports it as a std::runtime_error, 2.x as a c10::Error.)
         if (std::string(e.what()).find("without overflow") != std::string::npos)
           throw NumericError(fmt::format("{}: a value of the update overflowed 32-bit floats at step {} (epoch {}); "
-                                         "try a smaller learning rate", stage, r.steps + 1, epoch + 1),
+                                         "try a smaller learning rate", stage, r.steps + 1, first_epoch + epoch + 1),
                              stage, r.steps + 1);
         throw;
       }

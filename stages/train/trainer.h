@@ -26,7 +26,8 @@ struct TrainResult {
 /// Trains `epochs` epochs, reshuffled every epoch by rng, in batches of batch_size (the
 /// last, smaller batch included; a last batch of one sample is dropped because BatchNorm
 /// cannot train on it). A non-finite loss throws NumericError naming `stage` and the step.
+/// first_epoch numbers the epochs in messages (a caller that trains one epoch at a time).
 TrainResult train_epochs(Model& model, Optimizer& optimizer, const TrainData& data, int epochs,
-                         int batch_size, Rng& rng, const std::string& stage);
+                         int batch_size, Rng& rng, const std::string& stage, int first_epoch = 0);
 
 }  // namespace gda
