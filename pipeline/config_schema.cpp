@@ -4,6 +4,7 @@
 
 #include "core/device.h"
 #include "pipeline/config.h"
+#include "stages/train/pseudo_label.h"
 #include "stages/train/student.h"
 #include "datasets/dataset.h"
 #include "stages/analysis/analysis.h"
@@ -145,8 +146,14 @@ SectionSchema adaptation_section() {
                   {integer("epochs", 5, "epochs of the student on each domain's pseudo-labels", 0, kMaxEpochs),
                    integer("batch_size", 128, "minibatch size", 2, kMaxBatch),
                    real("drop_fraction", 0.1,
-                        "fraction of least-confident pseudo-labels dropped (confidence = max logit - min logit)",
-                        0.0, 1.0),
+                        "fraction of least-confident pseudo-labels dropped (confidence: see `confidence`)", 0.0,
+                        1.0),
+                   with_identity(Identity::none_at_default,
+                                 confidence_choice().spec(
+                                     "confidence", Confidence::logit_range,
+                                     "what ranks pseudo-labels for the cut: \"logit_range\" (max - min logit: GOAT, "
+                                     "Schapiro and Zhao) or \"probability_range\" (max - min softmax probability: "
+                                     "Kumar et al.'s Keras code)")),
                    with_identity(Identity::none_at_default,
                                  schedule_choice().spec(
                                      "schedule", Schedule::gradual,

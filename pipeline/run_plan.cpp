@@ -110,6 +110,7 @@ void read_settings(const Config& c, RunPlan& p) {
   p.stages.drop_fraction = adapt.real("drop_fraction");
   p.stages.optimizer = c.section("optimizer");
   p.stages.student = student_choice().of(adapt, "student");
+  p.stages.confidence = confidence_choice().of(adapt, "confidence");
   p.schedule = schedule_choice().of(adapt, "schedule");
   p.rounds = int(adapt.integer("rounds"));
   // Pseudo-labelling and encoding during training infer in evaluation's batches.

@@ -31,6 +31,23 @@ TEST(PseudoLabels, TiesAtTheThresholdAreKept) {
   EXPECT_EQ(p.labels[1].item<int64_t>(), 1);
 }
 
+TEST(PseudoLabels, ProbabilityRangeRanksAsKumarsSoftmaxModelDoes) {
+  // Row 0, logits [3, 3, 0]: logit range 3; softmax e³/(2e³ + 1) = 0.487856 twice and
+  // 1/(2e³ + 1) = 0.024289, range 0.463567. Row 1, [2, 0, 0]: logit range 2; softmax
+  // e²/(e² + 2) = 0.786986 and 1/(e² + 2) = 0.106507, range 0.680479. Cutting half keeps
+  // the row above the median: row 0 by logits, row 1 by probabilities.
+  const auto logits = torch::tensor({{3.0f, 3.0f, 0.0f}, {2.0f, 0.0f, 0.0f}});
+  const auto by_logits = confident_pseudo_labels(logits, 0.5);
+  EXPECT_NEAR(by_logits.threshold, 2.5, 1e-6);
+  ASSERT_EQ(by_logits.keep.size(0), 1);
+  EXPECT_EQ(by_logits.keep[0].item<int64_t>(), 0);
+  const auto by_probability = confident_pseudo_labels(logits, 0.5, Confidence::probability_range);
+  EXPECT_NEAR(by_probability.threshold, (0.463567 + 0.680479) / 2, 1e-6);
+  ASSERT_EQ(by_probability.keep.size(0), 1);
+  EXPECT_EQ(by_probability.keep[0].item<int64_t>(), 1);
+  EXPECT_EQ(by_probability.labels[0].item<int64_t>(), 0);
+}
+
 TEST(PseudoLabels, ZeroDropKeepsAll) {
   auto p = confident_pseudo_labels(torch::randn({7, 4}), 0.0);
   EXPECT_EQ(p.keep.size(0), 7);

@@ -67,7 +67,7 @@ ModelPtr self_train(const ModelPtr& teacher, const Model& source, const Domain& 
   auto t0 = Clock::now();
   auto student = s.student == Student::keep_training ? teacher : teacher->clone_model();
   auto logits = predict_logits(*student, domain.x, s.inference_batch);
-  auto pl = confident_pseudo_labels(logits, s.drop_fraction);
+  auto pl = confident_pseudo_labels(logits, s.drop_fraction, s.confidence);
   r.domain = domain.name;
   r.position = domain.position;
   r.domain_size = domain.size();

@@ -8,6 +8,7 @@
 #include "stages/train/stage_record.h"
 #include "stages/models/model.h"
 #include "stages/shift/generator.h"
+#include "stages/train/pseudo_label.h"
 #include "stages/train/student.h"
 
 #include <functional>
@@ -24,6 +25,7 @@ struct StageSettings {
   std::int64_t inference_batch = 1000;
   Params optimizer;  ///< the [optimizer] section (or the base alone, for the source)
   Student student = Student::copy;  ///< who trains at each stage (stages/train/student.h)
+  Confidence confidence = Confidence::logit_range;  ///< what ranks pseudo-labels for the cut
 };
 
 /// The optimizer Student::keep_training carries from stage to stage: made at the first stage
